@@ -1,0 +1,78 @@
+import { z } from 'zod';
+import { failureReasonSchema } from '../failure-reasons.js';
+import { nodeOutcomeSchema } from '../states.js';
+import { resourcesSchema, stringMapSchema, timestampSchema } from './common.js';
+import { nodeSchema, runSchema, stepInfoSchema } from './runs.js';
+
+const nodeIdSchema = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'node ids use letters, digits, ".", "_" and "-"');
+
+export const planNodeSchema = z.strictObject({
+  id: nodeIdSchema,
+  needs: z.array(z.string().max(128)).max(256).optional(),
+  requires: z.array(z.string().min(1).max(256)).max(32).optional(),
+  timeout_s: z.number().int().min(1).max(7 * 24 * 3600).optional(),
+  retries: z.number().int().min(0).max(20).optional(),
+  env: stringMapSchema.optional(),
+  resources: resourcesSchema.optional(),
+  steps: z.array(stepInfoSchema).max(256).optional(),
+});
+export type PlanNode = z.infer<typeof planNodeSchema>;
+
+export const planRequestSchema = z.strictObject({
+  nodes: z.array(planNodeSchema).min(1).max(2_000),
+});
+export type PlanRequest = z.infer<typeof planRequestSchema>;
+
+export const claimRequestSchema = z.strictObject({
+  runner_id: z.string().min(1).max(200),
+  labels: z.array(z.string().min(1).max(256)).max(64).optional(),
+  wait_ms: z.number().int().min(0).max(30_000).optional(),
+  run_id: z.string().min(1).max(200).optional(),
+});
+export type ClaimRequest = z.infer<typeof claimRequestSchema>;
+
+export const leaseSchema = z.object({ token: z.string(), expires_at: timestampSchema });
+export type Lease = z.infer<typeof leaseSchema>;
+
+export const claimResponseSchema = z.object({ run: runSchema, node: nodeSchema, lease: leaseSchema });
+export type ClaimResponse = z.infer<typeof claimResponseSchema>;
+
+export const nodeStartRequestSchema = z.strictObject({
+  runner_id: z.string().max(200).optional(),
+});
+
+export const nodeHeartbeatRequestSchema = z.strictObject({
+  status_detail: z.string().max(1_000).optional(),
+});
+export const nodeHeartbeatResponseSchema = z.object({
+  lease_expires_at: timestampSchema,
+  cancel_requested: z.boolean(),
+  /** A fresh node token valid until the new lease expiry; use it from now on. */
+  token: z.string(),
+});
+export type NodeHeartbeatResponse = z.infer<typeof nodeHeartbeatResponseSchema>;
+
+export const nodeFinishRequestSchema = z.strictObject({
+  outcome: nodeOutcomeSchema,
+  failure_reason: failureReasonSchema.optional(),
+  exit_code: z.number().int().min(-1).max(65_535).optional(),
+  error: z.string().max(16_384).optional(),
+  logs_tail: z.string().max(8_192).optional(),
+  output: z.unknown().optional(),
+});
+export type NodeFinishRequest = z.infer<typeof nodeFinishRequestSchema>;
+
+export const metricPointSchema = z.strictObject({
+  ts: timestampSchema,
+  cpu_millicores: z.number().min(0).max(10_000_000),
+  memory_bytes: z.number().int().min(0),
+});
+export type MetricPoint = z.infer<typeof metricPointSchema>;
+
+export const metricsBatchSchema = z.strictObject({ points: z.array(metricPointSchema).min(1).max(1_000) });
+export const metricsResponseSchema = z.object({ points: z.array(metricPointSchema) });
+export type MetricsResponse = z.infer<typeof metricsResponseSchema>;

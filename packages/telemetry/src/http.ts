@@ -1,0 +1,146 @@
+import { randomUUID } from 'node:crypto';
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { ApiError, describeZodError, type ErrorCode } from '@sparkwing/contracts';
+import type { Context, ErrorHandler, MiddlewareHandler, NotFoundHandler } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import { routePath } from 'hono/route';
+import type { z } from 'zod';
+import type { Logger } from './logger.js';
+import type { HttpMetrics } from './registry.js';
+
+export type RequestIdVariables = { requestId: string };
+
+const REQUEST_ID_RE = /^[A-Za-z0-9._-]{1,128}$/;
+
+/** Honours a sane incoming `X-Request-Id`, otherwise makes one; echoes it on the response. */
+export function requestId(): MiddlewareHandler<{ Variables: RequestIdVariables }> {
+  return async (c, next) => {
+    const incoming = c.req.header('x-request-id');
+    const id = incoming && REQUEST_ID_RE.test(incoming) ? incoming : randomUUID();
+    c.set('requestId', id);
+    c.header('X-Request-Id', id);
+    await next();
+  };
+}
+
+/** The matched route template (`/api/v1/runs/:id`), or `unmatched` so raw paths never become labels. */
+export function routeTemplate(c: Context): string {
+  const path = routePath(c);
+  return !path || path === '/*' || path === '*' ? 'unmatched' : path;
+}
+
+export interface ObserveOptions {
+  service: string;
+  metrics: HttpMetrics;
+  logger: Logger;
+  /** Paths not worth a log line (health probes, scrapes). */
+  quietPaths?: readonly string[];
+}
+
+/**
+ * One server span (named by route template), the two HTTP metric families and one structured log line per
+ * request. Register after `requestId()` and before the routes.
+ */
+export function observeRequests(options: ObserveOptions): MiddlewareHandler<{ Variables: RequestIdVariables }> {
+  const tracer = trace.getTracer(`sparkwing-${options.service}`);
+  const quiet = new Set(options.quietPaths ?? ['/health', '/api/v1/health', '/metrics', '/healthz', '/api/health']);
+  return async (c, next) => {
+    const started = performance.now();
+    await tracer.startActiveSpan(`${c.req.method}`, { kind: SpanKind.SERVER }, async (span) => {
+      try {
+        await next();
+      } finally {
+        const route = routeTemplate(c);
+        const status = c.res.status;
+        const seconds = (performance.now() - started) / 1_000;
+        span.updateName(`${c.req.method} ${route}`);
+        span.setAttributes({
+          'http.request.method': c.req.method,
+          'http.route': route,
+          'http.response.status_code': status,
+          'url.path': c.req.path,
+        });
+        if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+        options.metrics.requests.inc({ route, method: c.req.method, status: String(status) });
+        options.metrics.duration.observe({ route, method: c.req.method }, seconds);
+        if (!quiet.has(c.req.path)) {
+          options.logger.info('request', {
+            request_id: c.get('requestId'),
+            method: c.req.method,
+            route,
+            path: c.req.path,
+            status,
+            duration_ms: Math.round(seconds * 1_000 * 100) / 100,
+          });
+        }
+        span.end();
+      }
+    });
+  };
+}
+
+export function errorBody(c: Context, code: ErrorCode | string, message: string, details?: unknown) {
+  const request_id = (c.get('requestId' as never) as string | undefined) ?? 'unknown';
+  return { error: { code, message, request_id, ...(details === undefined ? {} : { details }) } };
+}
+
+/** The one `onError`: ApiError → its envelope, HTTPException → mapped envelope, anything else → 500. */
+export function errorHandler(logger: Logger): ErrorHandler {
+  return (err, c) => {
+    if (err instanceof ApiError) {
+      return c.json(errorBody(c, err.code, err.message, err.details), err.status as 400);
+    }
+    if (err instanceof HTTPException) {
+      const status = err.status;
+      const code: ErrorCode =
+        status === 413 ? 'payload_too_large' : status === 401 ? 'unauthorized' : status === 404 ? 'not_found' : 'bad_request';
+      return c.json(errorBody(c, code, err.message || code), status);
+    }
+    logger.error('unhandled error', { error: err, stack: err.stack, path: c.req.path });
+    return c.json(errorBody(c, 'internal', 'internal server error'), 500);
+  };
+}
+
+export const notFoundHandler: NotFoundHandler = (c) =>
+  c.json(errorBody(c, 'not_found', `no route for ${c.req.method} ${c.req.path}`), 404);
+
+/** Default cap for JSON bodies (1 MiB); routes pass a smaller or larger one when it matters. */
+export const DEFAULT_JSON_LIMIT = 1024 * 1024;
+
+/** Reads the raw body as bytes, refusing more than `maxBytes` (by Content-Length first, then by size). */
+export async function readBodyBytes(c: Context, maxBytes: number): Promise<Buffer> {
+  const declared = Number(c.req.header('content-length') ?? '0');
+  if (declared > maxBytes) throw new ApiError('payload_too_large', `body is ${declared} bytes; the limit is ${maxBytes}`);
+  const body = Buffer.from(await c.req.arrayBuffer());
+  if (body.byteLength > maxBytes) {
+    throw new ApiError('payload_too_large', `body is ${body.byteLength} bytes; the limit is ${maxBytes}`);
+  }
+  return body;
+}
+
+/** Parses and validates a JSON body: 413 over the limit, 400 on bad JSON or schema (unknown fields included). */
+export async function readJson<S extends z.ZodType>(
+  c: Context,
+  schema: S,
+  maxBytes: number = DEFAULT_JSON_LIMIT,
+): Promise<z.infer<S>> {
+  const bytes = await readBodyBytes(c, maxBytes);
+  let value: unknown;
+  try {
+    value = bytes.byteLength === 0 ? {} : JSON.parse(bytes.toString('utf8'));
+  } catch (error) {
+    throw new ApiError('bad_request', `body is not valid JSON: ${(error as Error).message}`);
+  }
+  return parseWith(schema, value, 'body');
+}
+
+/** Validates query parameters against a schema; 400 naming the bad parameters. */
+export function readQuery<S extends z.ZodType>(c: Context, schema: S): z.infer<S> {
+  return parseWith(schema, c.req.query(), 'query');
+}
+
+export function parseWith<S extends z.ZodType>(schema: S, value: unknown, where: string): z.infer<S> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new ApiError('validation_failed', `invalid ${where}: ${describeZodError(parsed.error)}`);
+  return parsed.data;
+}

@@ -1,0 +1,4 @@
+export * from './registry.js';
+export * from './logger.js';
+export * from './http.js';
+export * from './otel.js';

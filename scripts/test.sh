@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Sets up a fresh machine (system packages, dependencies, build) and runs the whole test suite once.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+
+install_and_build
+mkdir -p test-artifacts
+status=0
+pnpm_cmd exec vitest run || status=$?
+node scripts/test-summary.mjs test-artifacts/vitest.json
+exit "$status"
