@@ -4,6 +4,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
+# The suite drives real Chromium (dashboard) and real Prometheus/promtool (observability checks).
+apt_ensure chromium chromium
+apt_ensure promtool prometheus
 install_and_build
 mkdir -p test-artifacts
 status=0
