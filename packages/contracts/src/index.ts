@@ -14,3 +14,4 @@ export * from './controller/nodes.js';
 export * from './controller/runners.js';
 export * from './controller/auth.js';
 export * from './controller/health.js';
+export * from './cache.js';
