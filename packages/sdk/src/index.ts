@@ -1,0 +1,29 @@
+export { Masker } from './mask.js';
+export { ShellError, PipelineError } from './errors.js';
+export {
+  pipeline,
+  isPipeline,
+  buildJobs,
+  Job,
+  PipelineBuilder,
+  type Pipeline,
+  type JobDef,
+  type StepDef,
+  type JobFn,
+  type VerifyFn,
+  type Resources,
+} from './pipeline.js';
+export { evaluatePlan, validateJobs, type PlanDefaults } from './plan.js';
+export type { JobContext, JobRuntime, LogRecord } from './context.js';
+export { createContext } from './context.js';
+export type { ShellOptions, ShellResult } from './shell.js';
+export { runJob, type JobResult } from './run-job.js';
+export {
+  parseSparkwingConfig,
+  findPipeline,
+  ConfigError,
+  type SparkwingConfig,
+  type PipelineEntry,
+} from './config.js';
+export type { ChildTask, ChildMessage, ParentMessage } from './protocol.js';
+export { childMain } from './child.js';
