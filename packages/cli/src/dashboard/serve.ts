@@ -1,0 +1,60 @@
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import { createWebApp } from '@sparkwing/web';
+import { openLocalStack } from '../local/stack.js';
+import { DASHBOARD_HOST, removeRecord, writeRecord } from './files.js';
+
+export interface ServeOptions {
+  home: string;
+  port: number;
+  host?: string;
+}
+
+/**
+ * Runs the local dashboard in this process: the same web app as the cluster, its upstreams being the
+ * controller and logs apps mounted in-process over `$SPARKWING_HOME`. Runs until SIGTERM/SIGINT.
+ */
+export async function serveDashboard(options: ServeOptions): Promise<void> {
+  const host = options.host ?? DASHBOARD_HOST;
+  const stack = await openLocalStack({ home: options.home });
+  const { app } = createWebApp({
+    mode: 'local',
+    controllerUrl: 'http://controller.local',
+    controllerFetch: (input, init) => Promise.resolve(stack.controllerApp.request(input, init)),
+    logsUrl: 'http://logs.local',
+    logsFetch: stack.logsFetch,
+    localToken: stack.adminToken,
+  });
+  const server = serve({ fetch: app.fetch, port: options.port, hostname: host });
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', () => resolve());
+    server.once('error', reject);
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${host}:${port}`;
+  await writeRecord(options.home, {
+    pid: process.pid,
+    host,
+    port,
+    url,
+    home: options.home,
+    started_at: new Date().toISOString(),
+  });
+  process.stdout.write(`${JSON.stringify({ msg: 'listening', url, port, pid: process.pid })}\n`);
+
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    setTimeout(() => process.exit(0), 3_000).unref();
+    await removeRecord(options.home, process.pid);
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    // Open log streams would keep close() waiting forever.
+    if ('closeAllConnections' in server) server.closeAllConnections();
+    await closed;
+    await stack.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop());
+  process.on('SIGINT', () => void stop());
+}
