@@ -5,6 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+// biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's variable syntax, not a JS template.
 const DS = { type: 'prometheus', uid: '${datasource}' };
 // `.*` as the All value keeps filters harmless on families that lack the label.
 const PIPE = 'pipeline=~"$pipeline"';
@@ -16,7 +17,14 @@ let y = 0;
 const panels = [];
 
 function row(title) {
-  panels.push({ id: nextId++, type: 'row', title, collapsed: false, gridPos: { h: 1, w: 24, x: 0, y }, panels: [] });
+  panels.push({
+    id: nextId++,
+    type: 'row',
+    title,
+    collapsed: false,
+    gridPos: { h: 1, w: 24, x: 0, y },
+    panels: [],
+  });
   y += 1;
 }
 
@@ -113,7 +121,13 @@ function quantiles(metric, by = '', filter = '') {
   ]);
 }
 
-const red = { mode: 'absolute', steps: [{ color: 'green', value: null }, { color: 'red', value: 1 }] };
+const red = {
+  mode: 'absolute',
+  steps: [
+    { color: 'green', value: null },
+    { color: 'red', value: 1 },
+  ],
+};
 const ageSteps = {
   mode: 'absolute',
   steps: [
@@ -125,7 +139,11 @@ const ageSteps = {
 
 row('Overview');
 line(4, [
-  stat('Queued nodes', 'Ready nodes waiting in the claim queue (sparkwing_pending_nodes).', 'sum(sparkwing_pending_nodes)'),
+  stat(
+    'Queued nodes',
+    'Ready nodes waiting in the claim queue (sparkwing_pending_nodes).',
+    'sum(sparkwing_pending_nodes)',
+  ),
   stat(
     'Running nodes',
     'Nodes claimed by a runner and not yet terminal (sparkwing_running_nodes).',
@@ -178,10 +196,15 @@ line(8, [
 
 row('Latency');
 line(8, [
-  series('Queue wait (ready → claimed)', 'How long ready nodes wait for a runner.', quantiles('sparkwing_node_queue_wait_seconds'), {
-    unit: 's',
-    w: 8,
-  }),
+  series(
+    'Queue wait (ready → claimed)',
+    'How long ready nodes wait for a runner.',
+    quantiles('sparkwing_node_queue_wait_seconds'),
+    {
+      unit: 's',
+      w: 8,
+    },
+  ),
   series(
     'Queue → running',
     'From ready to the runner reporting start.',
@@ -200,11 +223,12 @@ line(8, [
     w: 24,
     type: 'heatmap',
     title: 'Queue wait heatmap',
-    description: 'Distribution of ready → claimed wait per interval (sparkwing_node_queue_wait_seconds buckets).',
+    description:
+      'Distribution of ready → claimed wait per interval (sparkwing_node_queue_wait_seconds buckets).',
     datasource: DS,
-    targets: targets([[`sum by (le) (increase(sparkwing_node_queue_wait_seconds_bucket[${RI}]))`, '{{le}}']]).map(
-      (t) => ({ ...t, format: 'heatmap' }),
-    ),
+    targets: targets([
+      [`sum by (le) (increase(sparkwing_node_queue_wait_seconds_bucket[${RI}]))`, '{{le}}'],
+    ]).map((t) => ({ ...t, format: 'heatmap' })),
     fieldConfig: { defaults: { unit: 's' }, overrides: [] },
     options: {
       calculate: false,
@@ -222,7 +246,12 @@ line(8, [
   series(
     'Node failures / s by failure_reason',
     'Failed nodes by classified reason; failure_reason="" is a plain failure (read the logs).',
-    [[`sum by (failure_reason) (rate(sparkwing_nodes_completed_total{outcome="failed"}[${RI}]))`, '{{failure_reason}}']],
+    [
+      [
+        `sum by (failure_reason) (rate(sparkwing_nodes_completed_total{outcome="failed"}[${RI}]))`,
+        '{{failure_reason}}',
+      ],
+    ],
     { stack: true },
   ),
   series('Recoveries / s by kind', 'Controller sweeps that failed or re-queued nodes.', [
@@ -232,15 +261,24 @@ line(8, [
 
 row('Capacity');
 line(8, [
-  series('Runner jobs by state', 'Kubernetes runner Jobs by state (dispatcher).', [
-    ['sum by (state) (sparkwing_runner_jobs)', '{{state}}'],
-  ], { w: 8 }),
-  series('Spawn failures / s by stage', 'Runner Job spawn failures by the stage that failed.', [
-    [`sum by (reason) (rate(sparkwing_runner_spawn_failures_total[${RI}]))`, '{{reason}}'],
-  ], { w: 8 }),
-  series('Death logs captured / s', 'Log tails read from abnormally ended runner pods, by outcome.', [
-    [`sum by (outcome) (rate(sparkwing_death_logs_captured_total[${RI}]))`, '{{outcome}}'],
-  ], { w: 8 }),
+  series(
+    'Runner jobs by state',
+    'Kubernetes runner Jobs by state (dispatcher).',
+    [['sum by (state) (sparkwing_runner_jobs)', '{{state}}']],
+    { w: 8 },
+  ),
+  series(
+    'Spawn failures / s by stage',
+    'Runner Job spawn failures by the stage that failed.',
+    [[`sum by (reason) (rate(sparkwing_runner_spawn_failures_total[${RI}]))`, '{{reason}}']],
+    { w: 8 },
+  ),
+  series(
+    'Death logs captured / s',
+    'Log tails read from abnormally ended runner pods, by outcome.',
+    [[`sum by (outcome) (rate(sparkwing_death_logs_captured_total[${RI}]))`, '{{outcome}}']],
+    { w: 8 },
+  ),
 ]);
 line(8, [
   series('Runner lifecycle transitions / s', 'Transitions by operation and outcome.', [
@@ -273,15 +311,23 @@ line(8, [
 
 row('Services');
 line(8, [
-  series('HTTP requests / s by service', 'All HTTP requests, by service, filtered by $service.', [
-    [`sum by (service) (rate(sparkwing_http_requests_total{${SVC}}[${RI}]))`, '{{service}}'],
-  ], { w: 8 }),
-  series('HTTP 5xx ratio by service', 'Share of requests answered 5xx.', [
+  series(
+    'HTTP requests / s by service',
+    'All HTTP requests, by service, filtered by $service.',
+    [[`sum by (service) (rate(sparkwing_http_requests_total{${SVC}}[${RI}]))`, '{{service}}']],
+    { w: 8 },
+  ),
+  series(
+    'HTTP 5xx ratio by service',
+    'Share of requests answered 5xx.',
     [
-      `sum by (service) (rate(sparkwing_http_requests_total{${SVC}, status=~"5.."}[${RI}])) / sum by (service) (rate(sparkwing_http_requests_total{${SVC}}[${RI}]))`,
-      '{{service}}',
+      [
+        `sum by (service) (rate(sparkwing_http_requests_total{${SVC}, status=~"5.."}[${RI}])) / sum by (service) (rate(sparkwing_http_requests_total{${SVC}}[${RI}]))`,
+        '{{service}}',
+      ],
     ],
-  ], { unit: 'percentunit', w: 8 }),
+    { unit: 'percentunit', w: 8 },
+  ),
   series(
     'HTTP p95 latency by service',
     'p95 over every route of each service.',
@@ -295,35 +341,66 @@ line(8, [
   ),
 ]);
 line(8, [
-  series('Logs ingest', 'Records and bytes appended to node logs.', [
-    [`sum(rate(sparkwing_logs_appended_records_total[${RI}]))`, 'records/s'],
-    [`sum(rate(sparkwing_logs_appended_bytes_total[${RI}]))`, 'bytes/s'],
-    [`sum by (reason) (rate(sparkwing_logs_rejected_appends_total[${RI}]))`, 'rejected {{reason}}'],
-  ], { w: 8 }),
-  series('Logs fsync and append latency', 'p99 of the fsync shared by grouped appends and of the whole append.', [
-    [`histogram_quantile(0.99, sum by (le) (rate(sparkwing_logs_fsync_duration_seconds_bucket[${RI}])))`, 'fsync p99'],
-    [`histogram_quantile(0.99, sum by (le) (rate(sparkwing_logs_append_duration_seconds_bucket[${RI}])))`, 'append p99'],
-  ], { unit: 's', w: 8 }),
-  series('Live log streams', 'Open SSE log streams.', [['sum(sparkwing_logs_active_streams)', 'streams']], { w: 8 }),
+  series(
+    'Logs ingest',
+    'Records and bytes appended to node logs.',
+    [
+      [`sum(rate(sparkwing_logs_appended_records_total[${RI}]))`, 'records/s'],
+      [`sum(rate(sparkwing_logs_appended_bytes_total[${RI}]))`, 'bytes/s'],
+      [`sum by (reason) (rate(sparkwing_logs_rejected_appends_total[${RI}]))`, 'rejected {{reason}}'],
+    ],
+    { w: 8 },
+  ),
+  series(
+    'Logs fsync and append latency',
+    'p99 of the fsync shared by grouped appends and of the whole append.',
+    [
+      [
+        `histogram_quantile(0.99, sum by (le) (rate(sparkwing_logs_fsync_duration_seconds_bucket[${RI}])))`,
+        'fsync p99',
+      ],
+      [
+        `histogram_quantile(0.99, sum by (le) (rate(sparkwing_logs_append_duration_seconds_bucket[${RI}])))`,
+        'append p99',
+      ],
+    ],
+    { unit: 's', w: 8 },
+  ),
+  series('Live log streams', 'Open SSE log streams.', [['sum(sparkwing_logs_active_streams)', 'streams']], {
+    w: 8,
+  }),
 ]);
 line(8, [
-  series('Cache hit ratio by store', 'Blob store hits over hits + misses.', [
+  series(
+    'Cache hit ratio by store',
+    'Blob store hits over hits + misses.',
     [
-      `sum by (store) (rate(sparkwing_gitcache_cache_hits_total[${RI}])) / (sum by (store) (rate(sparkwing_gitcache_cache_hits_total[${RI}])) + sum by (store) (rate(sparkwing_gitcache_cache_misses_total[${RI}])))`,
-      '{{store}}',
+      [
+        `sum by (store) (rate(sparkwing_gitcache_cache_hits_total[${RI}])) / (sum by (store) (rate(sparkwing_gitcache_cache_hits_total[${RI}])) + sum by (store) (rate(sparkwing_gitcache_cache_misses_total[${RI}])))`,
+        '{{store}}',
+      ],
     ],
-  ], { unit: 'percentunit', w: 8 }),
-  series('Package proxy requests / s', 'Proxy answers by registry and result (hit, miss, stale, error).', [
-    [`sum by (registry, result) (rate(sparkwing_proxy_requests_total[${RI}]))`, '{{registry}} {{result}}'],
-  ], { w: 8 }),
-  series('Git mirror', 'Archives and files served, p95 background fetch time.', [
-    [`sum(rate(sparkwing_gitcache_archives_served_total[${RI}]))`, 'archives/s'],
-    [`sum(rate(sparkwing_gitcache_files_served_total[${RI}]))`, 'files/s'],
+    { unit: 'percentunit', w: 8 },
+  ),
+  series(
+    'Package proxy requests / s',
+    'Proxy answers by registry and result (hit, miss, stale, error).',
+    [[`sum by (registry, result) (rate(sparkwing_proxy_requests_total[${RI}]))`, '{{registry}} {{result}}']],
+    { w: 8 },
+  ),
+  series(
+    'Git mirror',
+    'Archives and files served, p95 background fetch time.',
     [
-      `histogram_quantile(0.95, sum by (le) (rate(sparkwing_gitcache_fetch_duration_seconds_bucket[${RI}])))`,
-      'fetch p95 (s)',
+      [`sum(rate(sparkwing_gitcache_archives_served_total[${RI}]))`, 'archives/s'],
+      [`sum(rate(sparkwing_gitcache_files_served_total[${RI}]))`, 'files/s'],
+      [
+        `histogram_quantile(0.95, sum by (le) (rate(sparkwing_gitcache_fetch_duration_seconds_bucket[${RI}])))`,
+        'fetch p95 (s)',
+      ],
     ],
-  ], { w: 8 }),
+    { w: 8 },
+  ),
 ]);
 
 const dashboard = {
