@@ -1,0 +1,190 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FakeJobController } from './job-controller.js';
+import { type CommandResolver, FakeKubelet } from './kubelet.js';
+import { ObjectStore } from './store.js';
+import { type KubeObject, now, type Pod, type ResourceKind } from './types.js';
+
+export type PropagationPolicy = 'Orphan' | 'Background' | 'Foreground';
+
+export interface FakeClusterOptions {
+  /** Maps container commands to local processes (e.g. `sparkwing-runner` → `node …/sparkwing-runner.js`). */
+  resolveCommand?: CommandResolver;
+  /** Environment every container starts with (default: this process's PATH only). */
+  baseEnv?: Record<string, string>;
+  /** Enforce memory limits through cgroups when writable (default true). */
+  enforceMemoryLimits?: boolean;
+  /** Cap on termination grace periods in seconds (default 2). */
+  maxGraceSeconds?: number;
+  /** Watch history kept for resume before 410 Gone (default 5000 events). */
+  historyLimit?: number;
+}
+
+/** The fake cluster's state machines, independent of HTTP: store, Job controller, kubelet, garbage collector. */
+export class FakeCluster {
+  readonly store: ObjectStore;
+  readonly kubelet: FakeKubelet;
+  readonly jobs: FakeJobController;
+  private readonly sandboxRoot: string;
+  /** When set, `pods/log` answers 403 Forbidden. */
+  podLogsDenied = false;
+
+  constructor(options: FakeClusterOptions = {}) {
+    this.store = new ObjectStore(options.historyLimit);
+    this.sandboxRoot = mkdtempSync(join(tmpdir(), 'fake-kube-'));
+    const recordEvent = this.recordEvent.bind(this);
+    this.kubelet = new FakeKubelet(this.store, {
+      sandboxRoot: this.sandboxRoot,
+      recordEvent,
+      ...(options.resolveCommand ? { resolveCommand: options.resolveCommand } : {}),
+      ...(options.baseEnv ? { baseEnv: options.baseEnv } : {}),
+      ...(options.enforceMemoryLimits !== undefined
+        ? { enforceMemoryLimits: options.enforceMemoryLimits }
+        : {}),
+      ...(options.maxGraceSeconds !== undefined ? { maxGraceSeconds: options.maxGraceSeconds } : {}),
+    });
+    this.jobs = new FakeJobController(this.store, {
+      recordEvent,
+      deleteObject: (kind, namespace, name, policy) =>
+        this.delete(kind, namespace, name, { propagationPolicy: policy }),
+    });
+    this.kubelet.start();
+    this.jobs.start();
+  }
+
+  async close(): Promise<void> {
+    this.jobs.stop();
+    await this.kubelet.stop();
+    rmSync(this.sandboxRoot, { recursive: true, force: true });
+  }
+
+  recordEvent(
+    involved: KubeObject,
+    kind: string,
+    type: 'Normal' | 'Warning',
+    reason: string,
+    message: string,
+  ): void {
+    const namespace = involved.metadata.namespace ?? 'default';
+    const timestamp = now().replace(/\.\d+Z$/, 'Z');
+    this.store.create('events', namespace, {
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name: `${involved.metadata.name}.${randomBytes(8).toString('hex')}` },
+      involvedObject: {
+        apiVersion: kind === 'Job' ? 'batch/v1' : 'v1',
+        kind,
+        namespace,
+        name: involved.metadata.name,
+        uid: involved.metadata.uid,
+      },
+      reason,
+      message,
+      type,
+      count: 1,
+      firstTimestamp: timestamp,
+      lastTimestamp: timestamp,
+      source: { component: kind === 'Job' ? 'job-controller' : 'kubelet', host: 'fake-node-1' },
+      reportingComponent: kind === 'Job' ? 'job-controller' : 'kubelet',
+      reportingInstance: 'fake-node-1',
+    });
+  }
+
+  /**
+   * Deletes an object with Kubernetes semantics: pods terminate gracefully; owners propagate to their
+   * dependents per policy (Jobs default to Orphan, as batch/v1 does; Foreground keeps the owner, marked
+   * with a deletionTimestamp, until its dependents are gone).
+   */
+  delete(
+    kind: ResourceKind,
+    namespace: string,
+    name: string,
+    options: { propagationPolicy?: PropagationPolicy; gracePeriodSeconds?: number } = {},
+  ): KubeObject | undefined {
+    const object = this.store.get(kind, namespace, name);
+    if (!object) return undefined;
+    if (kind === 'pods') {
+      this.kubelet.delete(object as Pod, options.gracePeriodSeconds);
+      return this.store.get(kind, namespace, name) ?? object;
+    }
+    const policy = options.propagationPolicy ?? (kind === 'jobs' ? 'Orphan' : 'Background');
+    const uid = object.metadata.uid!;
+    const dependents = this.store.dependentsOf(uid);
+    if (policy === 'Orphan') {
+      for (const d of dependents) {
+        this.store.update(d.kind, d.object.metadata.namespace!, d.object.metadata.name!, (o) => {
+          o.metadata.ownerReferences = o.metadata.ownerReferences?.filter((r) => r.uid !== uid);
+        });
+      }
+      return this.store.remove(kind, namespace, name);
+    }
+    if (policy === 'Background' || dependents.length === 0) {
+      const removed = this.store.remove(kind, namespace, name);
+      for (const d of dependents)
+        this.delete(d.kind, d.object.metadata.namespace!, d.object.metadata.name!, {
+          propagationPolicy: 'Background',
+        });
+      return removed;
+    }
+    const marked = this.store.update(kind, namespace, name, (o) => {
+      o.metadata.deletionTimestamp ??= now();
+      o.metadata.finalizers = [...new Set([...(o.metadata.finalizers ?? []), 'foregroundDeletion'])];
+    });
+    for (const d of dependents)
+      this.delete(d.kind, d.object.metadata.namespace!, d.object.metadata.name!, {
+        propagationPolicy: 'Foreground',
+      });
+    const unsubscribe = this.store.subscribe(() => {
+      if (this.store.dependentsOf(uid).length > 0) return;
+      unsubscribe();
+      const current = this.store.get(kind, namespace, name);
+      if (current?.metadata.uid === uid) this.store.remove(kind, namespace, name);
+    });
+    return marked;
+  }
+
+  /** Test hook: evicts a pod (phase Failed, reason Evicted) and kills its container. */
+  evictPod(namespace: string, name: string, message = 'The node was low on resource: memory.'): void {
+    const pod = this.store.get('pods', namespace, name) as Pod | undefined;
+    if (!pod) throw new Error(`no pod ${namespace}/${name}`);
+    this.kubelet.evict(pod, message);
+  }
+
+  /** Test hook: pods whose image matches stay waiting with this reason until the returned release is called. */
+  holdImagePull(
+    image: string | RegExp | ((image: string) => boolean),
+    options: { reason?: 'ImagePullBackOff' | 'ErrImagePull'; message?: string } = {},
+  ): () => void {
+    const match =
+      typeof image === 'function'
+        ? image
+        : image instanceof RegExp
+          ? (i: string) => image.test(i)
+          : (i: string) => i === image;
+    return this.kubelet.holdImagePull({
+      match,
+      reason: options.reason ?? 'ImagePullBackOff',
+      ...(options.message ? { message: options.message } : {}),
+    });
+  }
+
+  /** Test hook: matching pods stay Pending with PodScheduled=False/Unschedulable until released. */
+  holdScheduling(
+    match: (pod: Pod) => boolean,
+    message = '0/1 nodes are available: 1 Insufficient memory.',
+  ): () => void {
+    return this.kubelet.holdScheduling(match, message);
+  }
+
+  /** Test hook: `pods/log` answers 403 Forbidden while denied. */
+  denyPodLogs(denied = true): void {
+    this.podLogsDenied = denied;
+  }
+
+  /** Test hook: forget the watch history, so resuming from any older resourceVersion gets 410 Gone. */
+  compactWatchHistory(): void {
+    this.store.compact();
+  }
+}
