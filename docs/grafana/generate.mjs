@@ -121,13 +121,6 @@ function quantiles(metric, by = '', filter = '') {
   ]);
 }
 
-const red = {
-  mode: 'absolute',
-  steps: [
-    { color: 'green', value: null },
-    { color: 'red', value: 1 },
-  ],
-};
 const ageSteps = {
   mode: 'absolute',
   steps: [
@@ -146,18 +139,16 @@ line(4, [
   ),
   stat(
     'Running nodes',
-    'Nodes claimed by a runner and not yet terminal (sparkwing_running_nodes).',
-    'sum(sparkwing_running_nodes)',
+    'Nodes executing: busy slots of long-lived runners plus running Kubernetes runner Jobs.',
+    '(sum(sparkwing_runner_busy_slots) or vector(0)) + (sum(sparkwing_runner_jobs{state="running"}) or vector(0))',
   ),
+  stat('Runner slots busy', 'Long-lived runner slots executing a node.', 'sum(sparkwing_runner_busy_slots)'),
+  stat('Runner slots idle', 'Long-lived runner slots free to claim.', 'sum(sparkwing_runner_idle_slots)'),
   stat(
-    'Runners busy',
-    'Runners holding at least one claimed or running node.',
-    'sum(sparkwing_runners{state="busy"})',
+    'Active runners',
+    'Runners that heartbeated within the heartbeat timeout or hold an unexpired lease.',
+    'sum(sparkwing_active_runners)',
   ),
-  stat('Runners idle', 'Live runners with nothing claimed.', 'sum(sparkwing_runners{state="idle"})'),
-  stat('Runners lost', 'Runners past the heartbeat timeout.', 'sum(sparkwing_runners{state="lost"})', {
-    thresholds: red,
-  }),
   stat(
     'Oldest ready node',
     'How long the oldest ready node has waited for a claim; alerts at 10 minutes.',
@@ -245,7 +236,7 @@ row('Failures');
 line(8, [
   series(
     'Node failures / s by failure_reason',
-    'Failed nodes by classified reason; failure_reason="" is a plain failure (read the logs).',
+    'Failed nodes by classified reason; failure_reason="none" is a plain failure (read the logs).',
     [
       [
         `sum by (failure_reason) (rate(sparkwing_nodes_completed_total{outcome="failed"}[${RI}]))`,
@@ -287,9 +278,11 @@ line(8, [
       '{{operation}} {{outcome}}',
     ],
   ]),
-  series('Active runners and queue depth', 'Supply (runners) against demand (ready nodes).', [
+  series('Runner supply and queue depth', 'Supply (runners, slots) against demand (ready nodes).', [
     ['sum(sparkwing_active_runners)', 'active runners'],
     ['sum(sparkwing_pending_nodes)', 'queued nodes'],
+    ['sum(sparkwing_runner_busy_slots)', 'busy slots'],
+    ['sum(sparkwing_runner_idle_slots)', 'idle slots'],
   ]),
 ]);
 
