@@ -14,4 +14,5 @@ export * from './controller/nodes.js';
 export * from './controller/runners.js';
 export * from './controller/auth.js';
 export * from './controller/health.js';
+export * from './logs.js';
 export * from './cache.js';
