@@ -45,6 +45,8 @@ export function runCommand(
     const child = spawn(file, args, {
       cwd: options.cwd ?? deps.cwd,
       env: { ...deps.env, ...options.env },
+      // Own process group, so an abort reaches the command's children too (a shell's `sleep` keeps the pipes open).
+      detached: true,
       stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
     const captured: Record<Stream, string> = { stdout: '', stderr: '' };
@@ -63,7 +65,13 @@ export function runCommand(
     child.stdout?.on('data', onData('stdout'));
     child.stderr?.on('data', onData('stderr'));
     if (options.input !== undefined) child.stdin?.end(options.input);
-    const onAbort = () => child.kill('SIGTERM');
+    const onAbort = () => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
+      } catch {
+        child.kill('SIGTERM');
+      }
+    };
     deps.signal.addEventListener('abort', onAbort, { once: true });
     child.on('error', (error) => {
       deps.signal.removeEventListener('abort', onAbort);
