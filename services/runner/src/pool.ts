@@ -1,0 +1,137 @@
+import type { ControllerClient } from '@sparkwing/client';
+import { type Logger, silentLogger } from '@sparkwing/telemetry';
+import { type ExecutorDeps, executeClaim, type NodeExecution } from './execute-node.js';
+import { CLAIM_OUTCOMES, type RunnerMetrics } from './metrics.js';
+
+export interface PoolOptions {
+  /** Client holding the runner's long-lived claim token (scope nodes.claim). */
+  controller: ControllerClient;
+  executor: Omit<ExecutorDeps, 'controller' | 'runnerId'>;
+  runnerId: string;
+  labels: string[];
+  maxConcurrent: number;
+  /** Only claim nodes of this run (local mode). */
+  runId?: string;
+  claimWaitMs?: number;
+  heartbeatMs?: number;
+  version?: string;
+  metrics?: RunnerMetrics;
+  logger?: Logger;
+  onExecuted?: (execution: NodeExecution) => void;
+}
+
+export interface Pool {
+  /** Stops claiming, waits for in-flight nodes to finish. */
+  drain(): Promise<void>;
+  readonly inFlight: number;
+  /** Resolves once drained. */
+  readonly done: Promise<void>;
+}
+
+/**
+ * The warm-pool loop: heartbeats the controller, long-polls claims into up to `maxConcurrent` slots and
+ * executes each claimed node in-process (each node in its own child process).
+ */
+export function startPool(options: PoolOptions): Pool {
+  const logger = options.logger ?? silentLogger;
+  const running = new Set<Promise<void>>();
+  const abort = new AbortController();
+  let draining = false;
+  let wake: (() => void) | null = null;
+  const slotFreed = () => new Promise<void>((resolve) => (wake = resolve));
+
+  const gauges = () => {
+    options.metrics?.busySlots.set(running.size);
+    options.metrics?.idleSlots.set(draining ? 0 : options.maxConcurrent - running.size);
+  };
+  const heartbeat = () =>
+    options.controller
+      .runnerHeartbeat({
+        runner_id: options.runnerId,
+        labels: options.labels,
+        capacity: options.maxConcurrent,
+        version: options.version,
+      })
+      .catch((error: Error) => logger.warn('runner heartbeat failed', { error: error.message }));
+  void heartbeat();
+  const beat = setInterval(heartbeat, options.heartbeatMs ?? 5_000);
+
+  const loop = async () => {
+    while (!draining) {
+      if (running.size >= options.maxConcurrent) {
+        await slotFreed();
+        continue;
+      }
+      let claim: Awaited<ReturnType<ControllerClient['claim']>>;
+      try {
+        claim = await options.controller.claim(
+          {
+            runner_id: options.runnerId,
+            labels: options.labels,
+            wait_ms: options.claimWaitMs ?? 10_000,
+            ...(options.runId ? { run_id: options.runId } : {}),
+          },
+          abort.signal,
+        );
+      } catch (error) {
+        if (draining) break;
+        options.metrics?.claims.inc({ outcome: CLAIM_OUTCOMES.error });
+        logger.warn('claim failed', { error: (error as Error).message });
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        continue;
+      }
+      if (!claim) {
+        options.metrics?.claims.inc({ outcome: CLAIM_OUTCOMES.empty });
+        continue;
+      }
+      options.metrics?.claims.inc({ outcome: CLAIM_OUTCOMES.claimed });
+      logger.info('claimed node', { run_id: claim.run.id, node_id: claim.node.id });
+      const end = options.metrics?.execution.startTimer();
+      const task = executeClaim(claim, {
+        ...options.executor,
+        controller: options.controller,
+        runnerId: options.runnerId,
+      })
+        .then((execution) => {
+          end?.({ outcome: execution.outcome });
+          logger.info('node finished', {
+            run_id: execution.run_id,
+            node_id: execution.node_id,
+            outcome: execution.outcome,
+            failure_reason: execution.failure_reason,
+          });
+          options.onExecuted?.(execution);
+        })
+        .catch((error: Error) => logger.error('node execution crashed', { error: error.message }))
+        .finally(() => {
+          running.delete(task);
+          gauges();
+          wake?.();
+        });
+      running.add(task);
+      gauges();
+    }
+  };
+
+  gauges();
+  const looping = loop();
+  const done = (async () => {
+    await looping;
+    while (running.size > 0) await Promise.all([...running]);
+    clearInterval(beat);
+    gauges();
+  })();
+
+  return {
+    drain: () => {
+      draining = true;
+      abort.abort();
+      wake?.();
+      return done;
+    },
+    get inFlight() {
+      return running.size;
+    },
+    done,
+  };
+}
