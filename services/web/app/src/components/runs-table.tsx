@@ -1,0 +1,73 @@
+import type { Run } from '@sparkwing/contracts';
+import { formatDuration, shortSha } from '../lib/format.js';
+import { Link } from '../lib/router.js';
+import { ReasonBadge, StatusBadge, Time } from './bits.js';
+
+function trigger(run: Run): string {
+  const who = run.trigger.actor ?? run.trigger.event;
+  return who ? `${run.trigger.kind} · ${who}` : run.trigger.kind;
+}
+
+function liveDuration(run: Run): number | null {
+  if (run.duration_ms !== null) return run.duration_ms;
+  return run.started_at ? Date.now() - new Date(run.started_at).getTime() : null;
+}
+
+export function RunsTable({ runs }: { runs: Run[] }) {
+  return (
+    <div className="table-wrap">
+      <table className="table runs">
+        <thead>
+          <tr>
+            <th scope="col">Pipeline</th>
+            <th scope="col">Status</th>
+            <th scope="col" className="hide-sm">
+              Trigger
+            </th>
+            <th scope="col" className="hide-sm">
+              Branch / commit
+            </th>
+            <th scope="col">Started</th>
+            <th scope="col" className="num">
+              Duration
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {runs.map((run) => (
+            <tr key={run.id} data-run-id={run.id}>
+              <td>
+                <Link href={`/runs/${encodeURIComponent(run.id)}`} className="strong">
+                  {run.pipeline}
+                </Link>
+                <div className="muted small mono">{run.id}</div>
+              </td>
+              <td>
+                <div className="status-cell">
+                  <StatusBadge status={run.status} />
+                  <ReasonBadge reason={run.failure_reason} />
+                </div>
+              </td>
+              <td className="hide-sm">{trigger(run)}</td>
+              <td className="hide-sm mono small">
+                {run.git ? (
+                  <>
+                    {run.git.branch ?? '—'} <span className="muted">{shortSha(run.git.sha)}</span>
+                  </>
+                ) : (
+                  <span className="muted">
+                    {run.local_path ? 'local tree' : run.upload_ref ? 'upload' : '—'}
+                  </span>
+                )}
+              </td>
+              <td>
+                <Time iso={run.started_at ?? run.created_at} />
+              </td>
+              <td className="num">{formatDuration(liveDuration(run))}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
