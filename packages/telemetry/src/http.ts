@@ -1,12 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { type Attributes, context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { ApiError, describeZodError, type ErrorCode } from '@sparkwing/contracts';
 import type { Context, ErrorHandler, MiddlewareHandler, NotFoundHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { routePath } from 'hono/route';
 import type { z } from 'zod';
+import { CICD } from './cicd.js';
 import type { Logger } from './logger.js';
+import { runTraceContext } from './otel.js';
 import type { HttpMetrics } from './registry.js';
+import { runFromPath } from './run-path.js';
 
 export type RequestIdVariables = { requestId: string };
 
@@ -38,44 +41,60 @@ export interface ObserveOptions {
 }
 
 /**
- * One server span (named by route template), the two HTTP metric families and one structured log line per
- * request. Register after `requestId()` and before the routes.
+ * One server span (named by route template, in the run's trace when the path names a run), the two HTTP
+ * metric families and one structured log line per request. Register after `requestId()` and before the
+ * routes.
  */
-export function observeRequests(options: ObserveOptions): MiddlewareHandler<{ Variables: RequestIdVariables }> {
+export function observeRequests(
+  options: ObserveOptions,
+): MiddlewareHandler<{ Variables: RequestIdVariables }> {
   const tracer = trace.getTracer(`sparkwing-${options.service}`);
-  const quiet = new Set(options.quietPaths ?? ['/health', '/api/v1/health', '/metrics', '/healthz', '/api/health']);
+  const quiet = new Set(
+    options.quietPaths ?? ['/health', '/api/v1/health', '/metrics', '/healthz', '/api/health'],
+  );
   return async (c, next) => {
     const started = performance.now();
-    await tracer.startActiveSpan(`${c.req.method}`, { kind: SpanKind.SERVER }, async (span) => {
-      try {
-        await next();
-      } finally {
-        const route = routeTemplate(c);
-        const status = c.res.status;
-        const seconds = (performance.now() - started) / 1_000;
-        span.updateName(`${c.req.method} ${route}`);
-        span.setAttributes({
-          'http.request.method': c.req.method,
-          'http.route': route,
-          'http.response.status_code': status,
-          'url.path': c.req.path,
-        });
-        if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
-        options.metrics.requests.inc({ route, method: c.req.method, status: String(status) });
-        options.metrics.duration.observe({ route, method: c.req.method }, seconds);
-        if (!quiet.has(c.req.path)) {
-          options.logger.info('request', {
-            request_id: c.get('requestId'),
-            method: c.req.method,
-            route,
-            path: c.req.path,
-            status,
-            duration_ms: Math.round(seconds * 1_000 * 100) / 100,
+    // Requests about a run (its nodes, logs, artifacts) join the run's trace; the rest get their own.
+    const run = runFromPath(c.req.path);
+    const parent = run ? runTraceContext(run.runId, context.active()) : context.active();
+    const attributes: Attributes = {};
+    if (run) attributes[CICD.pipelineRunId] = run.runId;
+    if (run?.nodeId) attributes[CICD.taskName] = run.nodeId;
+    await tracer.startActiveSpan(
+      `${c.req.method}`,
+      { kind: SpanKind.SERVER, attributes },
+      parent,
+      async (span) => {
+        try {
+          await next();
+        } finally {
+          const route = routeTemplate(c);
+          const status = c.res.status;
+          const seconds = (performance.now() - started) / 1_000;
+          span.updateName(`${c.req.method} ${route}`);
+          span.setAttributes({
+            'http.request.method': c.req.method,
+            'http.route': route,
+            'http.response.status_code': status,
+            'url.path': c.req.path,
           });
+          if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+          options.metrics.requests.inc({ route, method: c.req.method, status: String(status) });
+          options.metrics.duration.observe({ route, method: c.req.method }, seconds);
+          if (!quiet.has(c.req.path)) {
+            options.logger.info('request', {
+              request_id: c.get('requestId'),
+              method: c.req.method,
+              route,
+              path: c.req.path,
+              status,
+              duration_ms: Math.round(seconds * 1_000 * 100) / 100,
+            });
+          }
+          span.end();
         }
-        span.end();
-      }
-    });
+      },
+    );
   };
 }
 
@@ -93,7 +112,13 @@ export function errorHandler(logger: Logger): ErrorHandler {
     if (err instanceof HTTPException) {
       const status = err.status;
       const code: ErrorCode =
-        status === 413 ? 'payload_too_large' : status === 401 ? 'unauthorized' : status === 404 ? 'not_found' : 'bad_request';
+        status === 413
+          ? 'payload_too_large'
+          : status === 401
+            ? 'unauthorized'
+            : status === 404
+              ? 'not_found'
+              : 'bad_request';
       return c.json(errorBody(c, code, err.message || code), status);
     }
     logger.error('unhandled error', { error: err, stack: err.stack, path: c.req.path });
@@ -110,7 +135,8 @@ export const DEFAULT_JSON_LIMIT = 1024 * 1024;
 /** Reads the raw body as bytes, refusing more than `maxBytes` (by Content-Length first, then by size). */
 export async function readBodyBytes(c: Context, maxBytes: number): Promise<Buffer> {
   const declared = Number(c.req.header('content-length') ?? '0');
-  if (declared > maxBytes) throw new ApiError('payload_too_large', `body is ${declared} bytes; the limit is ${maxBytes}`);
+  if (declared > maxBytes)
+    throw new ApiError('payload_too_large', `body is ${declared} bytes; the limit is ${maxBytes}`);
   const body = Buffer.from(await c.req.arrayBuffer());
   if (body.byteLength > maxBytes) {
     throw new ApiError('payload_too_large', `body is ${body.byteLength} bytes; the limit is ${maxBytes}`);
@@ -141,6 +167,7 @@ export function readQuery<S extends z.ZodType>(c: Context, schema: S): z.infer<S
 
 export function parseWith<S extends z.ZodType>(schema: S, value: unknown, where: string): z.infer<S> {
   const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new ApiError('validation_failed', `invalid ${where}: ${describeZodError(parsed.error)}`);
+  if (!parsed.success)
+    throw new ApiError('validation_failed', `invalid ${where}: ${describeZodError(parsed.error)}`);
   return parsed.data;
 }

@@ -38,7 +38,14 @@ export function createLogger(options: LoggerOptions, bound: LogFields = {}): Log
   const emit = (level: LogLevel, msg: string, fields?: LogFields) => {
     if (LEVEL_ORDER[level] < min) return;
     const span = trace.getSpan(context.active())?.spanContext();
-    const record: LogFields = { ts: new Date().toISOString(), level, service: options.service, msg, ...bound, ...fields };
+    const record: LogFields = {
+      ts: new Date().toISOString(),
+      level,
+      service: options.service,
+      msg,
+      ...bound,
+      ...fields,
+    };
     if (span) {
       record.trace_id = span.traceId;
       record.span_id = span.spanId;
@@ -64,7 +71,10 @@ function flatten(fields: LogFields): Record<string, string | number | boolean> {
   const out: Record<string, string | number | boolean> = {};
   for (const [key, value] of Object.entries(fields)) {
     if (value === undefined || value === null) continue;
-    out[key] = typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? value : String(value);
+    out[key] =
+      typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean'
+        ? value
+        : String(value);
   }
   return out;
 }

@@ -1,28 +1,89 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { type Context, context, ROOT_CONTEXT, type Span, type SpanOptions, TraceFlags, trace } from '@opentelemetry/api';
+import {
+  type Attributes,
+  type Context,
+  context,
+  ROOT_CONTEXT,
+  type Span,
+  type SpanOptions,
+  TraceFlags,
+  trace,
+} from '@opentelemetry/api';
+import { CICD } from './cicd.js';
+import { RunIdGenerator, rootSpanIdForRun, traceIdForRun } from './run-ids.js';
+
+export { rootSpanIdForRun, traceIdForRun } from './run-ids.js';
+
+/** The OTEL_* variables the SDK follows (names as in the OpenTelemetry specification). */
+export type OtelEnv = Partial<
+  Record<
+    | 'OTEL_EXPORTER_OTLP_ENDPOINT'
+    | 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'
+    | 'OTEL_EXPORTER_OTLP_LOGS_ENDPOINT'
+    | 'OTEL_SERVICE_NAME',
+    string | undefined
+  >
+>;
 
 export interface TelemetryOptions {
+  /** Default service.name; OTEL_SERVICE_NAME overrides it. */
   serviceName: string;
-  /** OTEL_EXPORTER_OTLP_ENDPOINT; nothing is exported when unset. */
+  /** OTEL_EXPORTER_OTLP_ENDPOINT (base URL; `/v1/traces` and `/v1/logs` are appended). */
   otlpEndpoint?: string;
+  /** OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: full URL, used as is. */
   tracesEndpoint?: string;
+  /** OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: full URL, used as is. */
   logsEndpoint?: string;
   version?: string;
+  /**
+   * Where unset options are looked up, following the OpenTelemetry SDK environment specification (the SDK
+   * reads OTEL_* itself too). Defaults to `process.env`; tests pass a record.
+   */
+  env?: OtelEnv;
 }
 
 export interface TelemetryHandle {
   enabled: boolean;
+  serviceName: string;
+  tracesUrl?: string;
+  logsUrl?: string;
+  /** Exports what is buffered (call before a short-lived process exits). */
+  flush(): Promise<void>;
   shutdown(): Promise<void>;
 }
 
+export interface ResolvedTelemetry {
+  serviceName: string;
+  tracesUrl?: string;
+  logsUrl?: string;
+}
+
+/** Explicit options win, then OTEL_* variables; signal-specific endpoints win over the base endpoint. */
+export function resolveTelemetryOptions(options: TelemetryOptions): ResolvedTelemetry {
+  const env: OtelEnv = options.env ?? (process.env as OtelEnv);
+  const nonEmpty = (v: string | undefined) => (v && v.trim() !== '' ? v.trim() : undefined);
+  const base = nonEmpty(options.otlpEndpoint) ?? nonEmpty(env.OTEL_EXPORTER_OTLP_ENDPOINT);
+  const tracesUrl =
+    nonEmpty(options.tracesEndpoint) ??
+    nonEmpty(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) ??
+    (base ? joinUrl(base, 'v1/traces') : undefined);
+  const logsUrl =
+    nonEmpty(options.logsEndpoint) ??
+    nonEmpty(env.OTEL_EXPORTER_OTLP_LOGS_ENDPOINT) ??
+    (base ? joinUrl(base, 'v1/logs') : undefined);
+  return { serviceName: nonEmpty(env.OTEL_SERVICE_NAME) ?? options.serviceName, tracesUrl, logsUrl };
+}
+
 /**
- * Starts the OpenTelemetry Node SDK exporting traces and logs over OTLP/HTTP when an endpoint is
- * configured; otherwise a no-op (the API's default no-op tracer and logger stay in place).
+ * Starts the OpenTelemetry Node SDK exporting traces and logs over OTLP/HTTP (JSON) when an endpoint is
+ * configured; otherwise a no-op (the API's default no-op tracer and logger stay in place). Installs the
+ * run-aware id generator so `recordRunSpan` can emit each run's root span with its derived ids.
  */
 export async function startTelemetry(options: TelemetryOptions): Promise<TelemetryHandle> {
-  const traces = options.tracesEndpoint ?? (options.otlpEndpoint ? joinUrl(options.otlpEndpoint, 'v1/traces') : undefined);
-  const logsUrl = options.logsEndpoint ?? (options.otlpEndpoint ? joinUrl(options.otlpEndpoint, 'v1/logs') : undefined);
-  if (!traces && !logsUrl) return { enabled: false, shutdown: async () => {} };
+  const resolved = resolveTelemetryOptions(options);
+  const { tracesUrl, logsUrl, serviceName } = resolved;
+  if (!tracesUrl && !logsUrl) {
+    return { enabled: false, serviceName, flush: async () => {}, shutdown: async () => {} };
+  }
   const [sdkNode, traceHttp, logsHttp, sdkLogs, resources, sdkTrace] = await Promise.all([
     import('@opentelemetry/sdk-node'),
     import('@opentelemetry/exporter-trace-otlp-http'),
@@ -31,46 +92,56 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Telemet
     import('@opentelemetry/resources'),
     import('@opentelemetry/sdk-trace-base'),
   ]);
+  const spanProcessor = tracesUrl
+    ? new sdkTrace.BatchSpanProcessor(new traceHttp.OTLPTraceExporter({ url: tracesUrl }), {
+        scheduledDelayMillis: 500,
+      })
+    : undefined;
+  const logProcessor = logsUrl
+    ? new sdkLogs.BatchLogRecordProcessor({
+        exporter: new logsHttp.OTLPLogExporter({ url: logsUrl }),
+        scheduledDelayMillis: 500,
+      })
+    : undefined;
   const sdk = new sdkNode.NodeSDK({
     resource: resources.resourceFromAttributes({
-      'service.name': options.serviceName,
+      'service.name': serviceName,
       'service.version': options.version ?? '0.0.0',
     }),
-    spanProcessors: traces
-      ? [new sdkTrace.BatchSpanProcessor(new traceHttp.OTLPTraceExporter({ url: traces }), { scheduledDelayMillis: 500 })]
-      : [],
-    logRecordProcessors: logsUrl
-      ? [new sdkLogs.BatchLogRecordProcessor({ exporter: new logsHttp.OTLPLogExporter({ url: logsUrl }) })]
-      : [],
+    idGenerator: new RunIdGenerator(),
+    spanProcessors: spanProcessor ? [spanProcessor] : [],
+    logRecordProcessors: logProcessor ? [logProcessor] : [],
     instrumentations: [],
   });
   sdk.start();
-  return { enabled: true, shutdown: () => sdk.shutdown() };
+  return {
+    enabled: true,
+    ...resolved,
+    flush: async () => {
+      await Promise.all([spanProcessor?.forceFlush(), logProcessor?.forceFlush()]);
+    },
+    shutdown: () => sdk.shutdown(),
+  };
 }
 
 function joinUrl(base: string, path: string): string {
   return `${base.replace(/\/+$/, '')}/${path}`;
 }
 
-/** The trace id every span of a run shares: the first 16 bytes of SHA-256(run id), hex. */
-export function traceIdForRun(runId: string): string {
-  return createHash('sha256').update(runId).digest('hex').slice(0, 32);
-}
-
 /**
- * A context whose parent is a synthetic remote span in the run's trace, so spans started under it join the
- * run's trace without any propagation between processes.
+ * A context whose parent is the run's root span (trace id and span id both derived from the run id), so
+ * spans started under it join the run's trace without any propagation between processes.
  */
 export function runTraceContext(runId: string, base: Context = ROOT_CONTEXT): Context {
   return trace.setSpanContext(base, {
     traceId: traceIdForRun(runId),
-    spanId: randomBytes(8).toString('hex'),
+    spanId: rootSpanIdForRun(runId),
     traceFlags: TraceFlags.SAMPLED,
     isRemote: true,
   });
 }
 
-/** Runs `fn` inside a span that belongs to the run's trace. */
+/** Runs `fn` inside a span that belongs to the run's trace (`cicd.pipeline.run.id` is always set). */
 export async function withRunSpan<T>(
   tracerName: string,
   runId: string,
@@ -80,14 +151,75 @@ export async function withRunSpan<T>(
 ): Promise<T> {
   const tracer = trace.getTracer(tracerName);
   const parent = runTraceContext(runId, context.active());
-  return tracer.startActiveSpan(name, { attributes: { 'cicd.pipeline.run.id': runId, ...attributes } }, parent, async (span) => {
-    try {
-      return await fn(span);
-    } catch (error) {
-      span.recordException(error as Error);
-      throw error;
-    } finally {
-      span.end();
-    }
-  });
+  return tracer.startActiveSpan(
+    name,
+    { attributes: { [CICD.pipelineRunId]: runId, ...attributes } },
+    parent,
+    async (span) => {
+      try {
+        return await fn(span);
+      } catch (error) {
+        span.recordException(error as Error);
+        span.setStatus({ code: 2, message: (error as Error).message });
+        throw error;
+      } finally {
+        span.end();
+      }
+    },
+  );
+}
+
+export interface RunSpanRecord {
+  runId: string;
+  pipeline: string;
+  /** Terminal run status (`success`, `failed`, `cancelled`); mapped to `cicd.pipeline.result`. */
+  status: string;
+  startTime: Date | number;
+  endTime: Date | number;
+  attributes?: Attributes;
+}
+
+/**
+ * Emits the run's root span (`run <pipeline>`) once the run is terminal, with the ids every other span of
+ * the run already uses as parent. The controller calls it where it records `sparkwing_runs_total`.
+ * A no-op without the SDK (and with a foreign id generator the span gets fresh ids but the same trace).
+ */
+export function recordRunSpan(tracerName: string, run: RunSpanRecord): void {
+  const tracer = trace.getTracer(tracerName);
+  const span = RunIdGenerator.forRun(run.runId, () =>
+    tracer.startSpan(
+      `run ${run.pipeline}`,
+      {
+        root: true,
+        startTime: run.startTime,
+        attributes: {
+          [CICD.pipelineName]: run.pipeline,
+          [CICD.pipelineRunId]: run.runId,
+          [CICD.pipelineResult]: pipelineResult(run.status),
+          ...run.attributes,
+        },
+      },
+      ROOT_CONTEXT,
+    ),
+  );
+  if (run.status === 'failed') span.setStatus({ code: 2 });
+  span.end(run.endTime);
+}
+
+/** `cicd.pipeline.result` / `cicd.pipeline.task.run.result` values for Sparkwing statuses. */
+export function pipelineResult(status: string, failureReason?: string | null): string {
+  switch (status) {
+    case 'success':
+      return 'success';
+    case 'cancelled':
+      return 'cancellation';
+    case 'skipped':
+      return 'skip';
+    case 'failed':
+      if (failureReason === 'timeout' || failureReason === 'queue_timeout') return 'timeout';
+      // A classified infrastructure failure is an error; a plain or verify failure is the pipeline's own.
+      return failureReason && failureReason !== 'verify' && failureReason !== 'none' ? 'error' : 'failure';
+    default:
+      return status;
+  }
 }

@@ -17,7 +17,10 @@ export interface ServiceRegistry {
  * A fresh registry per service (never prom-client's global one) holding the shared HTTP families.
  * `defaultMetrics` adds process metrics; tests that build many apps leave it off.
  */
-export function createServiceRegistry(service: string, options: { defaultMetrics?: boolean } = {}): ServiceRegistry {
+export function createServiceRegistry(
+  service: string,
+  options: { defaultMetrics?: boolean } = {},
+): ServiceRegistry {
   const registry = new Registry();
   registry.setDefaultLabels({ service });
   if (options.defaultMetrics) collectDefaultMetrics({ register: registry, prefix: 'sparkwing_process_' });

@@ -38,26 +38,42 @@ describe('http middleware', () => {
     await app.request('/items/abc');
     await app.request('/items/def');
     const text = await registry.metrics();
-    expect(text).toContain('sparkwing_http_requests_total{route="/items/:id",method="GET",status="200",service="test"} 2');
+    expect(text).toContain(
+      'sparkwing_http_requests_total{route="/items/:id",method="GET",status="200",service="test"} 2',
+    );
     expect(text).not.toContain('abc');
     const log = JSON.parse(lines[0]!);
-    expect(log).toMatchObject({ level: 'info', msg: 'request', route: '/items/:id', status: 200, request_id: 'req-1' });
+    expect(log).toMatchObject({
+      level: 'info',
+      msg: 'request',
+      route: '/items/:id',
+      status: 200,
+      request_id: 'req-1',
+    });
   });
 
   it('answers every error with the envelope', async () => {
     const { app } = buildApp();
     const conflict = await app.request('/boom');
     expect(conflict.status).toBe(409);
-    expect(await conflict.json()).toEqual({ error: { code: 'conflict', message: 'already there', request_id: 'req-1' } });
+    expect(await conflict.json()).toEqual({
+      error: { code: 'conflict', message: 'already there', request_id: 'req-1' },
+    });
 
-    const unknown = await app.request('/items', { method: 'POST', body: JSON.stringify({ name: 'a', extra: 1 }) });
+    const unknown = await app.request('/items', {
+      method: 'POST',
+      body: JSON.stringify({ name: 'a', extra: 1 }),
+    });
     expect(unknown.status).toBe(400);
     expect(((await unknown.json()) as { error: { message: string } }).error.message).toMatch(/extra/);
 
     const badJson = await app.request('/items', { method: 'POST', body: '{nope' });
     expect(badJson.status).toBe(400);
 
-    const big = await app.request('/items', { method: 'POST', body: JSON.stringify({ name: 'x'.repeat(100) }) });
+    const big = await app.request('/items', {
+      method: 'POST',
+      body: JSON.stringify({ name: 'x'.repeat(100) }),
+    });
     expect(big.status).toBe(413);
     expect(((await big.json()) as { error: { code: string } }).error.code).toBe('payload_too_large');
 
