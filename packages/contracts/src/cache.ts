@@ -4,10 +4,14 @@ import { idSchema } from './ids.js';
 /** Wire shapes of the cache service (docs/cache.md describes the routes around them). */
 
 /** A full hex commit sha (sha1 or sha256 object format). */
-export const commitShaSchema = z.string().regex(/^[0-9a-f]{40}(?:[0-9a-f]{24})?$/, 'must be a full hex commit sha');
+export const commitShaSchema = z
+  .string()
+  .regex(/^[0-9a-f]{40}(?:[0-9a-f]{24})?$/, 'must be a full hex commit sha');
 
 /** Names a mirror is reachable under: `/git/{name}`; `repos` is reserved for the admin routes. */
-export const mirrorNameSchema = idSchema.refine((name) => name !== 'repos', { message: '"repos" is reserved' });
+export const mirrorNameSchema = idSchema.refine((name) => name !== 'repos', {
+  message: '"repos" is reserved',
+});
 
 export const registerMirrorRequestSchema = z.strictObject({
   name: mirrorNameSchema,

@@ -1,0 +1,27 @@
+import type { Logger } from '@sparkwing/telemetry';
+import type { Authenticator } from './auth.js';
+import type { Archives } from './git/archive.js';
+import type { Mirrors } from './git/mirrors.js';
+import type { CacheMetrics } from './metrics.js';
+import type { PackageProxy } from './proxy/proxy.js';
+import type { Evictor } from './store/eviction.js';
+import type { Layout } from './store/layout.js';
+import type { Uploads } from './uploads/store.js';
+
+/** Everything the routes need, built once by `createCacheService`. */
+export interface CacheDeps {
+  layout: Layout;
+  metrics: CacheMetrics;
+  logger: Logger;
+  auth: Authenticator;
+  mirrors: Mirrors;
+  archives: Archives;
+  uploads: Uploads;
+  proxy: PackageProxy;
+  evictor: Evictor;
+  /** Largest `/bin`, `/cache` or artifact body. */
+  blobMaxBytes: number;
+  version: string;
+  /** `/health` reports degraded when free space on the data dir falls under this fraction. */
+  minFreeFraction: number;
+}

@@ -1,0 +1,95 @@
+import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { ApiError, registerMirrorRequestSchema } from '@sparkwing/contracts';
+import { safeTreePath, UnsafeTarError } from '@sparkwing/client';
+import { readJson, readQuery } from '@sparkwing/telemetry';
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { type AuthVariables, assertNotNode, requireAuth } from '../auth.js';
+import type { CacheDeps } from '../deps.js';
+import { advertiseRefs, parseWants, readUploadPackRequest, uploadPack } from '../git/smart-http.js';
+import { runGit } from '../git/run-git.js';
+import { touch } from '../store/atomic.js';
+
+const archiveQuerySchema = z.strictObject({
+  repo: z.string().min(1).max(2048),
+  ref: z.string().min(1).max(256),
+});
+const fileQuerySchema = archiveQuerySchema.extend({ path: z.string().min(1).max(4096) });
+
+/** Mirror admin, smart-HTTP clone/fetch (read only), archives and single files. */
+export function gitRoutes(deps: CacheDeps) {
+  const { mirrors } = deps;
+  const auth = requireAuth(deps.auth);
+  return new Hono<{ Variables: AuthVariables }>()
+    .use('/git/*', auth)
+    .use('/archive', auth)
+    .use('/file', auth)
+    .get('/git/repos', async (c) => c.json({ repos: await mirrors.list() }))
+    .post('/git/repos', async (c) => {
+      assertNotNode(c.get('principal'), 'register mirrors');
+      const body = await readJson(c, registerMirrorRequestSchema, 16 * 1024);
+      const { repo, created } = await mirrors.register(body.name, body.url);
+      return c.json({ repo }, created ? 201 : 200);
+    })
+    .post('/git/repos/:name/refresh', async (c) =>
+      c.json({ repo: await mirrors.refresh(c.req.param('name')) }),
+    )
+    .get('/git/:name/info/refs', async (c) => {
+      const { dir } = await mirrors.resolve(c.req.param('name'));
+      return advertiseRefs(c, dir);
+    })
+    .post('/git/:name/git-upload-pack', async (c) => {
+      const { name, dir } = await mirrors.resolve(c.req.param('name'));
+      const body = await readUploadPackRequest(c);
+      const wants = parseWants(body);
+      if (wants.length > 0) await mirrors.ensureCommits(name, wants);
+      return uploadPack(c, dir, body);
+    })
+    .post('/git/:name/git-receive-pack', () => {
+      throw new ApiError('forbidden', 'the cache is a read-only mirror: push to the origin');
+    })
+    .get('/archive', async (c) => {
+      const query = readQuery(c, archiveQuerySchema);
+      const { name, dir } = await mirrors.resolve(query.repo);
+      const sha = await mirrors.resolveCommit(name, query.ref);
+      const { path, hit } = await deps.archives.ensure(name, dir, sha);
+      if (hit) {
+        deps.metrics.hit('archives');
+        touch(path);
+      } else {
+        deps.metrics.miss('archives');
+        deps.evictor.schedule();
+      }
+      deps.metrics.archivesServed.inc();
+      return new Response(Readable.toWeb(createReadStream(path)) as ReadableStream, {
+        headers: {
+          'content-type': 'application/gzip',
+          'x-sparkwing-commit': sha,
+          'content-disposition': `attachment; filename="${name}-${sha.slice(0, 12)}.tar.gz"`,
+        },
+      });
+    })
+    .get('/file', async (c) => {
+      const query = readQuery(c, fileQuerySchema);
+      let path: string;
+      try {
+        path = safeTreePath(query.path);
+      } catch (error) {
+        if (error instanceof UnsafeTarError) throw new ApiError('bad_request', error.message);
+        throw error;
+      }
+      const { name, dir } = await mirrors.resolve(query.repo);
+      const sha = await mirrors.resolveCommit(name, query.ref);
+      const type = await runGit(['cat-file', '-t', `${sha}:${path}`], { cwd: dir });
+      if (type.code !== 0 || type.stdout.toString().trim() !== 'blob') {
+        throw new ApiError('not_found', `no file "${path}" at ${sha.slice(0, 12)} in "${name}"`);
+      }
+      const blob = await runGit(['cat-file', 'blob', `${sha}:${path}`], { cwd: dir });
+      deps.metrics.filesServed.inc();
+      return c.body(new Uint8Array(blob.stdout), 200, {
+        'content-type': 'application/octet-stream',
+        'x-sparkwing-commit': sha,
+      });
+    });
+}

@@ -1,0 +1,59 @@
+import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, rename, rm, utimes } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { ApiError } from '@sparkwing/contracts';
+
+export function tempPath(tmpDir: string, hint: string): string {
+  return join(tmpDir, `${hint}-${process.pid}-${randomBytes(8).toString('hex')}`);
+}
+
+/** Counts bytes through a stream and fails with 413 past `maxBytes`. */
+export function sizeLimiter(maxBytes: number, counter: { bytes: number }): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      counter.bytes += chunk.length;
+      if (counter.bytes > maxBytes) {
+        callback(new ApiError('payload_too_large', `body is larger than the limit of ${maxBytes} bytes`));
+        return;
+      }
+      callback(null, chunk);
+    },
+  });
+}
+
+export function bodyStream(body: ReadableStream<Uint8Array> | null): Readable {
+  if (!body) return Readable.from([]);
+  return Readable.fromWeb(body as import('node:stream/web').ReadableStream<Uint8Array>);
+}
+
+/**
+ * Streams `source` to a temp file and renames it onto `target`: readers see the old file or the whole new one,
+ * never a torn write; a failure (including 413) leaves nothing behind. Returns the bytes written.
+ */
+export async function writeAtomic(
+  source: Readable,
+  target: string,
+  options: { tmpDir: string; maxBytes: number },
+): Promise<number> {
+  await mkdir(options.tmpDir, { recursive: true });
+  const temp = tempPath(options.tmpDir, 'put');
+  const counter = { bytes: 0 };
+  try {
+    await pipeline(source, sizeLimiter(options.maxBytes, counter), createWriteStream(temp));
+    await mkdir(dirname(target), { recursive: true });
+    await rename(temp, target);
+    return counter.bytes;
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
+}
+
+/** Marks an entry as used now: eviction is least-recently-used by mtime. Best effort. */
+export function touch(path: string): void {
+  const now = new Date();
+  utimes(path, now, now).catch(() => undefined);
+}
