@@ -1,0 +1,30 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from '@sparkwing/telemetry';
+import { KEY_FILES } from '../keys.js';
+import { generateApiToken } from './token-hash.js';
+import type { TokenStore } from './token-store.js';
+
+/**
+ * Makes sure an admin token exists. A seed token (`SPARKWING_ADMIN_TOKEN`) is stored if it is not yet;
+ * with no admin token stored and no seed, one is generated into `<dataDir>/admin-token` (mode 0600).
+ * Returns the admin token this process knows (seed or file), or null if it was created elsewhere.
+ */
+export function ensureAdminToken(store: TokenStore, dataDir: string, logger: Logger, seed?: string): string | null {
+  const file = join(dataDir, KEY_FILES.adminToken);
+  if (seed) {
+    if (!store.isStored(seed)) {
+      store.create({ name: 'admin (seed)', kind: 'user', scopes: ['admin'] }, seed);
+      logger.info('admin token stored from SPARKWING_ADMIN_TOKEN');
+    }
+    return seed;
+  }
+  if (!store.hasAdmin()) {
+    const token = generateApiToken();
+    store.create({ name: 'admin (generated)', kind: 'user', scopes: ['admin'] }, token);
+    writeFileSync(file, `${token}\n`, { mode: 0o600 });
+    logger.info('admin token generated', { path: file });
+    return token;
+  }
+  return existsSync(file) ? readFileSync(file, 'utf8').trim() : null;
+}

@@ -1,0 +1,147 @@
+import type { FailureReason, GitSource, NodeStatus, Resources, RunStatus } from '@sparkwing/contracts';
+import { blob, index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+/** Timestamps are unix milliseconds; the API renders them as ISO-8601. */
+export const runs = sqliteTable(
+  'runs',
+  {
+    id: text('id').primaryKey(),
+    pipeline: text('pipeline').notNull(),
+    status: text('status').$type<RunStatus>().notNull(),
+    args: text('args', { mode: 'json' }).$type<Record<string, string>>().notNull(),
+    git: text('git', { mode: 'json' }).$type<GitSource>(),
+    uploadRef: text('upload_ref'),
+    localPath: text('local_path'),
+    triggerKind: text('trigger_kind').$type<'api' | 'webhook' | 'local' | 'retry'>().notNull(),
+    triggerEvent: text('trigger_event'),
+    triggerActor: text('trigger_actor'),
+    retryOf: text('retry_of'),
+    idempotencyKey: text('idempotency_key'),
+    cancelRequested: integer('cancel_requested', { mode: 'boolean' }).notNull().default(false),
+    failureReason: text('failure_reason').$type<FailureReason>(),
+    error: text('error'),
+    createdAt: integer('created_at').notNull(),
+    startedAt: integer('started_at'),
+    finishedAt: integer('finished_at'),
+  },
+  (t) => [
+    uniqueIndex('runs_idempotency').on(t.pipeline, t.idempotencyKey),
+    index('runs_pipeline_id').on(t.pipeline, t.id),
+    index('runs_status_id').on(t.status, t.id),
+  ],
+);
+
+/** Who wrote a node's terminal state; anything but `runner` means the runner's lease was taken away. */
+export type FinishedBy = 'runner' | 'controller' | 'dispatcher';
+
+export const nodes = sqliteTable(
+  'nodes',
+  {
+    pk: integer('pk').primaryKey({ autoIncrement: true }),
+    runId: text('run_id').notNull(),
+    nodeId: text('node_id').notNull(),
+    status: text('status').$type<NodeStatus>().notNull(),
+    needs: text('needs', { mode: 'json' }).$type<string[]>().notNull(),
+    requires: text('requires', { mode: 'json' }).$type<string[]>().notNull(),
+    /** `requires` serialised: the claim query groups ready nodes by it. */
+    requiresKey: text('requires_key').notNull(),
+    timeoutS: integer('timeout_s'),
+    retries: integer('retries').notNull().default(0),
+    attempt: integer('attempt').notNull().default(1),
+    env: text('env', { mode: 'json' }).$type<Record<string, string>>().notNull(),
+    resources: text('resources', { mode: 'json' }).$type<Resources>().notNull(),
+    steps: text('steps', { mode: 'json' }).$type<{ id: string; needs?: string[] }[]>().notNull(),
+    runnerId: text('runner_id'),
+    statusDetail: text('status_detail'),
+    readyAt: integer('ready_at'),
+    claimedAt: integer('claimed_at'),
+    startedAt: integer('started_at'),
+    finishedAt: integer('finished_at'),
+    leaseExpiresAt: integer('lease_expires_at'),
+    cancelRequested: integer('cancel_requested', { mode: 'boolean' }).notNull().default(false),
+    failureReason: text('failure_reason').$type<FailureReason>(),
+    exitCode: integer('exit_code'),
+    error: text('error'),
+    logs: text('logs'),
+    output: text('output', { mode: 'json' }).$type<unknown>(),
+    deathLog: text('death_log'),
+    finishedBy: text('finished_by').$type<FinishedBy>(),
+  },
+  (t) => [
+    uniqueIndex('nodes_run_node').on(t.runId, t.nodeId),
+    index('nodes_ready').on(t.status, t.requiresKey, t.readyAt),
+    index('nodes_status_run').on(t.status, t.runId),
+    index('nodes_runner').on(t.runnerId, t.status),
+  ],
+);
+
+export const nodeAttempts = sqliteTable(
+  'node_attempts',
+  {
+    runId: text('run_id').notNull(),
+    nodeId: text('node_id').notNull(),
+    attempt: integer('attempt').notNull(),
+    runnerId: text('runner_id'),
+    status: text('status').$type<NodeStatus>().notNull(),
+    claimedAt: integer('claimed_at'),
+    startedAt: integer('started_at'),
+    finishedAt: integer('finished_at'),
+    failureReason: text('failure_reason').$type<FailureReason>(),
+    exitCode: integer('exit_code'),
+    error: text('error'),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.nodeId, t.attempt] })],
+);
+
+export const nodeMetrics = sqliteTable(
+  'node_metrics',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    runId: text('run_id').notNull(),
+    nodeId: text('node_id').notNull(),
+    ts: text('ts').notNull(),
+    tsMs: integer('ts_ms').notNull(),
+    cpuMillicores: real('cpu_millicores').notNull(),
+    memoryBytes: integer('memory_bytes').notNull(),
+  },
+  (t) => [index('node_metrics_node').on(t.runId, t.nodeId, t.tsMs)],
+);
+
+export const runners = sqliteTable('runners', {
+  runnerId: text('runner_id').primaryKey(),
+  labels: text('labels', { mode: 'json' }).$type<string[]>().notNull(),
+  version: text('version'),
+  capacity: integer('capacity'),
+  firstSeen: integer('first_seen').notNull(),
+  lastSeen: integer('last_seen').notNull(),
+});
+
+export const tokens = sqliteTable(
+  'tokens',
+  {
+    prefix: text('prefix').primaryKey(),
+    /** SHA-256 of the whole token, hex; the token itself is never stored. */
+    hash: text('hash').notNull(),
+    name: text('name').notNull(),
+    kind: text('kind').$type<'user' | 'runner' | 'service'>().notNull(),
+    scopes: text('scopes', { mode: 'json' }).$type<string[]>().notNull(),
+    createdAt: integer('created_at').notNull(),
+    lastUsedAt: integer('last_used_at'),
+  },
+  (t) => [uniqueIndex('tokens_hash').on(t.hash)],
+);
+
+export const secrets = sqliteTable('secrets', {
+  name: text('name').primaryKey(),
+  /** AES-256-GCM: 12-byte IV, 16-byte tag, ciphertext. */
+  sealed: blob('sealed', { mode: 'buffer' }).notNull(),
+  createdAt: integer('created_at').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+});
+
+export const webhookDeliveries = sqliteTable('webhook_deliveries', {
+  deliveryId: text('delivery_id').primaryKey(),
+  event: text('event').notNull(),
+  runId: text('run_id'),
+  receivedAt: integer('received_at').notNull(),
+});

@@ -1,0 +1,30 @@
+import type { Logger, RequestIdVariables } from '@sparkwing/telemetry';
+import type { AuthContext } from './auth/middleware.js';
+import type { TokenStore } from './auth/token-store.js';
+import type { Clock } from './clock.js';
+import type { Db } from './db/open.js';
+import type { ControllerMetrics } from './metrics.js';
+import type { QueueService } from './queue/service.js';
+import type { SecretStore } from './secret-store.js';
+
+/** Everything the HTTP app needs, built once (createController) and passed to createApp. */
+export interface ControllerDeps {
+  db: Db;
+  queue: QueueService;
+  tokens: TokenStore;
+  secrets: SecretStore;
+  metrics: ControllerMetrics;
+  logger: Logger;
+  clock: Clock;
+  /** Node-token HMAC key. */
+  signingKey: string;
+  /** GitHub webhook secret; webhooks answer 503 without it. */
+  webhookSecret?: string;
+  /** Accept `local_path` on triggers (local mode only). */
+  allowLocalPath: boolean;
+  version: string;
+  cacheUrl?: string;
+  logsUrl?: string;
+}
+
+export type AppEnv = { Variables: RequestIdVariables & { auth: AuthContext } };

@@ -1,0 +1,27 @@
+export { createApp, type ControllerApp } from './app.js';
+export { type Controller, type ControllerOptions, createController } from './controller.js';
+export { type ControllerConfig, configSchema, parseConfig } from './config.js';
+export type { AppEnv, ControllerDeps } from './deps.js';
+export { type Clock, ManualClock, systemClock } from './clock.js';
+export { type Db, migrationsFolder, openDatabase } from './db/open.js';
+export {
+  CLAIM_OUTCOMES,
+  type ControllerMetrics,
+  createControllerMetrics,
+  RECOVERY_KINDS,
+} from './metrics.js';
+export { QueueService, type QueueServiceOptions } from './queue/service.js';
+export type { QueueSettings } from './queue/core.js';
+export { DEFAULT_SETTINGS } from './queue/core.js';
+export type { ClaimFilter } from './queue/claim-ops.js';
+export type { ActiveNode, ReadyNode } from './queue/dispatch-reads.js';
+export type { NodeReadyEvent, QueueEvents, RunCancelledEvent } from './queue/events.js';
+export type { NodeFailure, NodeHeartbeat } from './queue/node-ops.js';
+export type { TriggerInput, TriggerResult } from './queue/runs-ops.js';
+export type { QueueGauges, SweepReport } from './queue/sweeps.js';
+export { Sweeper } from './sweeper.js';
+export { TokenStore } from './auth/token-store.js';
+export { SecretStore } from './secret-store.js';
+export type { Dispatcher } from './dispatch/types.js';
+export { signGithubBody } from './webhooks/signature.js';
+export { CONTROLLER_VERSION } from './version.js';

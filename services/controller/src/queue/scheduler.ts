@@ -1,0 +1,217 @@
+import type { FailureReason, NodeStatus } from '@sparkwing/contracts';
+import { and, asc, eq, inArray } from 'drizzle-orm';
+import { type FinishedBy, nodeAttempts, nodes, runs } from '../db/schema.js';
+import { NO_REASON } from '../metrics.js';
+import type { NodeRow } from './mappers.js';
+import type { TxContext } from './tx.js';
+
+/** Failures the controller never retries: waiting longer for a runner would not help. */
+const NOT_RETRIED: ReadonlySet<FailureReason> = new Set(['queue_timeout']);
+const TERMINAL: ReadonlySet<NodeStatus> = new Set(['success', 'failed', 'skipped', 'cancelled']);
+
+export function isTerminal(status: NodeStatus): boolean {
+  return TERMINAL.has(status);
+}
+
+export interface Failure {
+  failureReason?: FailureReason | null;
+  exitCode?: number | null;
+  error?: string | null;
+  logs?: string | null;
+}
+
+/** Puts a node in the claim queue and announces it once the transaction commits. */
+export function markReady(ctx: TxContext, row: Pick<NodeRow, 'pk' | 'runId' | 'nodeId' | 'attempt' | 'requires'>): void {
+  ctx.tx
+    .update(nodes)
+    .set({ status: 'ready', readyAt: ctx.now, statusDetail: null })
+    .where(eq(nodes.pk, row.pk))
+    .run();
+  ctx.metrics.nodesEnqueued.inc();
+  ctx.events.ready.push({ runId: row.runId, nodeId: row.nodeId, attempt: row.attempt, requires: row.requires });
+}
+
+/** Records the end of the current attempt in its history row (creating it for never-claimed nodes). */
+function closeAttempt(ctx: TxContext, row: NodeRow, status: NodeStatus, failure: Failure): void {
+  const values = {
+    status,
+    finishedAt: ctx.now,
+    failureReason: failure.failureReason ?? null,
+    exitCode: failure.exitCode ?? null,
+    error: failure.error ?? null,
+  };
+  const key = and(
+    eq(nodeAttempts.runId, row.runId),
+    eq(nodeAttempts.nodeId, row.nodeId),
+    eq(nodeAttempts.attempt, row.attempt),
+  );
+  const updated = ctx.tx.update(nodeAttempts).set(values).where(key).run();
+  if (updated.changes === 0 && status !== 'skipped' && status !== 'cancelled') {
+    ctx.tx
+      .insert(nodeAttempts)
+      .values({ runId: row.runId, nodeId: row.nodeId, attempt: row.attempt, runnerId: row.runnerId, ...values })
+      .run();
+  }
+}
+
+/** Writes a terminal node state and lets the run move on. */
+export function terminate(
+  ctx: TxContext,
+  row: NodeRow,
+  status: NodeStatus,
+  failure: Failure & { output?: unknown; finishedBy: FinishedBy },
+): void {
+  ctx.tx
+    .update(nodes)
+    .set({
+      status,
+      finishedAt: ctx.now,
+      failureReason: failure.failureReason ?? null,
+      exitCode: failure.exitCode ?? null,
+      error: failure.error ?? null,
+      logs: failure.logs ?? failure.error ?? null,
+      output: failure.output ?? null,
+      finishedBy: failure.finishedBy,
+      leaseExpiresAt: null,
+    })
+    .where(eq(nodes.pk, row.pk))
+    .run();
+  if (row.claimedAt !== null) closeAttempt(ctx, row, status, failure);
+  else if (status === 'failed') closeAttempt(ctx, row, status, failure);
+  ctx.metrics.nodesCompleted.inc({ outcome: status, failure_reason: failure.failureReason ?? NO_REASON });
+  advanceRun(ctx, row.runId);
+}
+
+/**
+ * Ends the current attempt as failed: re-queued with attempt + 1 while retries remain (and the run is not
+ * being cancelled), otherwise terminal (`cancelled` when the run is being cancelled).
+ */
+export function failAttempt(ctx: TxContext, row: NodeRow, failure: Failure, finishedBy: FinishedBy): 'requeued' | NodeStatus {
+  const run = ctx.tx.select({ cancelRequested: runs.cancelRequested }).from(runs).where(eq(runs.id, row.runId)).get();
+  const cancelling = run?.cancelRequested === true || row.cancelRequested;
+  if (cancelling) {
+    terminate(ctx, row, 'cancelled', { ...failure, finishedBy });
+    return 'cancelled';
+  }
+  const retryable = !failure.failureReason || !NOT_RETRIED.has(failure.failureReason);
+  if (retryable && row.attempt <= row.retries) {
+    closeAttempt(ctx, row, 'failed', failure);
+    ctx.tx
+      .update(nodes)
+      .set({
+        attempt: row.attempt + 1,
+        runnerId: null,
+        claimedAt: null,
+        startedAt: null,
+        leaseExpiresAt: null,
+        cancelRequested: false,
+      })
+      .where(eq(nodes.pk, row.pk))
+      .run();
+    ctx.metrics.nodesRequeued.inc({ reason: failure.failureReason ?? 'failed' });
+    markReady(ctx, { ...row, attempt: row.attempt + 1 });
+    return 'requeued';
+  }
+  terminate(ctx, row, 'failed', { ...failure, finishedBy });
+  return 'failed';
+}
+
+/**
+ * Moves pending nodes whose needs all succeeded to ready, skips those with a need that did not, cancels
+ * what is left of a cancelled run, and ends the run once every node is terminal.
+ */
+export function advanceRun(ctx: TxContext, runId: string): void {
+  const run = ctx.tx.select().from(runs).where(eq(runs.id, runId)).get();
+  if (!run || run.finishedAt !== null) return;
+  const all = ctx.tx
+    .select({
+      pk: nodes.pk,
+      nodeId: nodes.nodeId,
+      status: nodes.status,
+      needs: nodes.needs,
+      attempt: nodes.attempt,
+      requires: nodes.requires,
+    })
+    .from(nodes)
+    .where(eq(nodes.runId, runId))
+    .orderBy(asc(nodes.pk))
+    .all();
+  const status = new Map(all.map((n) => [n.nodeId, n.status]));
+  let changed = true;
+  while (changed) {
+    changed = false;
+    for (const node of all) {
+      if (node.status !== 'pending') continue;
+      if (run.cancelRequested) {
+        setSimple(ctx, node.pk, 'cancelled', 'cancelled before it started');
+      } else {
+        const blocker = node.needs.find((need) => {
+          const s = status.get(need);
+          return s === 'failed' || s === 'skipped' || s === 'cancelled';
+        });
+        if (blocker) {
+          setSimple(ctx, node.pk, 'skipped', `skipped: needs "${blocker}", which ended ${status.get(blocker)}`);
+        } else if (node.needs.every((need) => status.get(need) === 'success')) {
+          markReady(ctx, { ...node, runId });
+          node.status = 'ready';
+          status.set(node.nodeId, 'ready');
+          continue;
+        } else {
+          continue;
+        }
+      }
+      node.status = run.cancelRequested ? 'cancelled' : 'skipped';
+      status.set(node.nodeId, node.status);
+      changed = true;
+    }
+  }
+  if (run.cancelRequested) {
+    for (const node of all) {
+      if (node.status !== 'ready') continue;
+      setSimple(ctx, node.pk, 'cancelled', 'cancelled before it was claimed');
+      node.status = 'cancelled';
+    }
+  }
+  if (all.length > 0 && all.every((n) => isTerminal(n.status))) finishRun(ctx, runId, run.cancelRequested);
+}
+
+/** Terminal state for a node that never ran (skipped, cancelled). */
+function setSimple(ctx: TxContext, pk: number, status: 'skipped' | 'cancelled', message: string): void {
+  ctx.tx
+    .update(nodes)
+    .set({ status, finishedAt: ctx.now, logs: message, finishedBy: 'controller' })
+    .where(eq(nodes.pk, pk))
+    .run();
+  ctx.metrics.nodesCompleted.inc({ outcome: status, failure_reason: NO_REASON });
+}
+
+function finishRun(ctx: TxContext, runId: string, cancelRequested: boolean): void {
+  const run = ctx.tx.select().from(runs).where(eq(runs.id, runId)).get()!;
+  const failed = ctx.tx
+    .select({ failureReason: nodes.failureReason, error: nodes.error, nodeId: nodes.nodeId })
+    .from(nodes)
+    .where(and(eq(nodes.runId, runId), eq(nodes.status, 'failed')))
+    .orderBy(asc(nodes.finishedAt), asc(nodes.pk))
+    .all();
+  const cancelled = ctx.tx
+    .select({ pk: nodes.pk })
+    .from(nodes)
+    .where(and(eq(nodes.runId, runId), inArray(nodes.status, ['cancelled'])))
+    .limit(1)
+    .all();
+  const status = cancelRequested ? 'cancelled' : failed.length > 0 ? 'failed' : cancelled.length > 0 ? 'cancelled' : 'success';
+  const withReason = failed.find((f) => f.failureReason !== null);
+  const first = failed[0];
+  ctx.tx
+    .update(runs)
+    .set({
+      status,
+      finishedAt: ctx.now,
+      failureReason: withReason?.failureReason ?? null,
+      error: first ? `node "${first.nodeId}" failed${first.error ? `: ${first.error}` : ''}` : null,
+    })
+    .where(eq(runs.id, runId))
+    .run();
+  ctx.metrics.runsTotal.inc({ pipeline: run.pipeline, status });
+  ctx.metrics.runDuration.observe(Math.max(0, ctx.now - run.createdAt) / 1_000);
+}
