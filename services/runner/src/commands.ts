@@ -9,18 +9,14 @@ import { executeClaim } from './execute-node.js';
 import { createRunnerMetrics } from './metrics.js';
 import { createMetricsApp, serveMetrics } from './metrics-server.js';
 import { startPool } from './pool.js';
-import { binCacheOf, clients, httpShipperFactory } from './services.js';
+import { controllerClient, httpShipperFactory } from './services.js';
 
 export const RUNNER_VERSION = '0.1.0';
 
 /** `runner` and `agent`: the warm-pool loop until SIGTERM/SIGINT, then drain and exit 0. */
 export async function runPool(config: ResolvedConfig, logger: Logger): Promise<number> {
   if (!config.token) throw new ConfigProblem('SPARKWING_RUNNER_TOKEN (or --token) is required to claim work');
-  const { controller, cache } = clients({
-    controllerUrl: config.controllerUrl,
-    cacheUrl: config.cacheUrl,
-    token: config.token,
-  });
+  const controller = controllerClient({ controllerUrl: config.controllerUrl, token: config.token });
   const metrics = createRunnerMetrics();
   let draining = false;
   const pool = startPool({
@@ -34,8 +30,7 @@ export async function runPool(config: ResolvedConfig, logger: Logger): Promise<n
     executor: {
       shipper: httpShipperFactory(config.logsUrl),
       home: config.home,
-      cache,
-      bin: binCacheOf(cache),
+      cacheUrl: config.cacheUrl,
       logger,
     },
   });
@@ -82,15 +77,13 @@ export async function runWorker(
   if (!env.runId || !env.nodeId || !env.token) {
     throw new ConfigProblem('worker needs SPARKWING_RUN_ID, SPARKWING_NODE_ID and SPARKWING_AGENT_TOKEN');
   }
-  const { controller, cache } = clients({
-    controllerUrl: config.controllerUrl,
-    cacheUrl: config.cacheUrl,
-    token: env.token,
-  });
+  const controller = controllerClient({ controllerUrl: config.controllerUrl, token: env.token });
   const detail = await controller.http.call('GET', `/api/v1/runs/${encodeURIComponent(env.runId)}`, {
     schema: runDetailSchema,
   });
-  const node = nodeSchema.parse(detail.nodes.find((candidate) => candidate.id === env.nodeId));
+  const node = nodeSchema.parse(
+    detail.nodes.find((candidate: { id: string }) => candidate.id === env.nodeId),
+  );
   const claim = claimResponseSchema.parse({
     run: detail.run,
     node,
@@ -104,8 +97,7 @@ export async function runWorker(
     shipper: httpShipperFactory(config.logsUrl),
     home: config.home,
     runnerId: config.runnerId,
-    cache,
-    bin: binCacheOf(cache),
+    cacheUrl: config.cacheUrl,
     logger,
   });
   logger.info('node finished', {

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type CacheClient, ClientError, type ControllerClient } from '@sparkwing/client';
+import { CacheClient, ClientError, type ControllerClient } from '@sparkwing/client';
 import {
   type ClaimResponse,
   type FailureReason,
@@ -29,8 +29,8 @@ export interface ExecutorDeps {
   /** $SPARKWING_HOME: compiled-pipeline cache and temporary checkouts. */
   home: string;
   runnerId: string;
-  cache?: CacheClient;
-  bin?: BinCache;
+  /** Cache service (code tarballs, git archives, shared compiled pipelines), called with the node token. */
+  cacheUrl?: string;
   logger?: Logger;
   /** Node lease renewal period; defaults to a third of the lease, at most 5 s. */
   leaseRenewMs?: number;
@@ -132,7 +132,10 @@ export async function executeClaim(claim: ClaimResponse, deps: ExecutorDeps): Pr
     );
     line('system', `runner ${deps.runnerId} executing ${node.id} (attempt ${node.attempt})`);
 
-    const code = await checkoutCode(run, node.id, deps.home, deps.cache);
+    const cache = deps.cacheUrl
+      ? new CacheClient({ baseUrl: deps.cacheUrl, token, userAgent: 'sparkwing-runner' })
+      : undefined;
+    const code = await checkoutCode(run, node.id, deps.home, cache);
     release = code.release;
     const sparkwingDir = join(code.dir, '.sparkwing');
     const configFile = join(sparkwingDir, 'sparkwing.yaml');
@@ -142,7 +145,11 @@ export async function executeClaim(claim: ClaimResponse, deps: ExecutorDeps): Pr
       run.pipeline,
       configFile,
     );
-    const bundle = await bundlePipeline(sparkwingDir, deps.home, deps.bin);
+    const bin: BinCache | undefined = cache && {
+      get: (key) => cache.getBin(key),
+      put: (key, body) => cache.putBin(key, body),
+    };
+    const bundle = await bundlePipeline(sparkwingDir, deps.home, bin);
     execution.bundle = { key: bundle.key, source: bundle.source, ms: Math.round(bundle.ms) };
     line(
       'system',

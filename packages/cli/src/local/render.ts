@@ -1,0 +1,106 @@
+import { FAILURE_REASON_HELP, formatDuration, type RunDetail, type RunNode } from '@sparkwing/contracts';
+
+export interface Reporter {
+  started(runId: string, pipeline: string, home: string): void;
+  node(node: RunNode): void;
+  finished(detail: RunDetail): void;
+}
+
+function nodeDuration(node: RunNode): number | null {
+  if (!node.started_at) return null;
+  const end = node.finished_at ? Date.parse(node.finished_at) : Date.now();
+  return end - Date.parse(node.started_at);
+}
+
+const MARK: Record<string, string> = {
+  pending: '·',
+  ready: '○',
+  claimed: '○',
+  running: '▶',
+  success: '✓',
+  failed: '✗',
+  skipped: '-',
+  cancelled: '⊘',
+};
+
+/** Human output: one line per node state change, then a summary that explains every failure. */
+export function terminalReporter(write: (text: string) => void, color: boolean): Reporter {
+  const paint = (code: number, text: string) => (color ? `\u001b[${code}m${text}\u001b[0m` : text);
+  const tone = (status: string) =>
+    status === 'success' ? 32 : status === 'failed' ? 31 : status === 'running' ? 36 : 90;
+  return {
+    started(runId, pipeline, home) {
+      write(`${paint(1, `sparkwing run ${pipeline}`)}  ${paint(90, `${runId} (records in ${home})`)}\n`);
+    },
+    node(node) {
+      const duration = nodeDuration(node);
+      const timing = duration !== null && node.finished_at ? `  ${formatDuration(duration)}` : '';
+      const reason = node.result?.failure_reason ? `  ${node.result.failure_reason}` : '';
+      write(
+        `  ${paint(tone(node.status), `${MARK[node.status] ?? '?'} ${node.id.padEnd(16)} ${node.status}`)}${timing}${paint(31, reason)}\n`,
+      );
+    },
+    finished(detail) {
+      const { run } = detail;
+      const took = run.duration_ms === null ? '' : ` in ${formatDuration(run.duration_ms)}`;
+      write(`\n${paint(tone(run.status), `run ${run.status}`)}${took}\n`);
+      for (const node of detail.nodes.filter((candidate) => candidate.status === 'failed')) {
+        const result = node.result;
+        write(
+          `\n${paint(31, `✗ ${node.id}`)}${result?.exit_code === null || result === null ? '' : ` (exit code ${result.exit_code})`}\n`,
+        );
+        if (result?.failure_reason) {
+          const help = FAILURE_REASON_HELP[result.failure_reason];
+          write(
+            `  reason: ${result.failure_reason} (${help.title})\n  ${help.what}\n  what to do: ${help.todo}\n`,
+          );
+        } else if (node.error) {
+          write(`  error: ${node.error}\n`);
+        }
+        const tail = result?.logs?.trim();
+        if (tail) {
+          write('  log tail:\n');
+          for (const line of tail.split('\n')) write(`    ${paint(90, '│')} ${line}\n`);
+        }
+      }
+    },
+  };
+}
+
+/** `-o json`: one JSON event per line. */
+export function jsonReporter(write: (text: string) => void): Reporter {
+  const emit = (event: Record<string, unknown>) =>
+    write(`${JSON.stringify({ ts: new Date().toISOString(), ...event })}\n`);
+  return {
+    started: (runId, pipeline, home) => emit({ event: 'run_started', run_id: runId, pipeline, home }),
+    node: (node) =>
+      emit({
+        event: 'node',
+        run_id: node.run_id,
+        node_id: node.id,
+        status: node.status,
+        attempt: node.attempt,
+        duration_ms: node.finished_at ? nodeDuration(node) : null,
+        failure_reason: node.result?.failure_reason ?? null,
+        exit_code: node.result?.exit_code ?? null,
+      }),
+    finished: (detail) =>
+      emit({
+        event: 'run_finished',
+        run_id: detail.run.id,
+        status: detail.run.status,
+        duration_ms: detail.run.duration_ms,
+        failure_reason: detail.run.failure_reason,
+        failed_nodes: detail.nodes
+          .filter((node) => node.status === 'failed')
+          .map((node) => ({
+            node_id: node.id,
+            failure_reason: node.result?.failure_reason ?? null,
+            help: node.result?.failure_reason ? FAILURE_REASON_HELP[node.result.failure_reason] : null,
+            exit_code: node.result?.exit_code ?? null,
+            error: node.error,
+            logs: node.result?.logs ?? '',
+          })),
+      }),
+  };
+}

@@ -1,0 +1,108 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { arch, availableParallelism, platform } from 'node:os';
+import { join, resolve } from 'node:path';
+import { LogShipper } from '@sparkwing/client';
+import { isTerminalRunStatus, type RunDetail } from '@sparkwing/contracts';
+import { startPool } from '@sparkwing/runner';
+import { ConfigError, findPipeline, parseSparkwingConfig } from '@sparkwing/sdk';
+import { jsonReporter, type Reporter, terminalReporter } from './render.js';
+import { openLocalStack } from './stack.js';
+
+export interface LocalRunOptions {
+  pipeline: string;
+  dir: string;
+  args: Record<string, string>;
+  home: string;
+  json: boolean;
+  labels: string[];
+  concurrency?: number;
+  write?: (text: string) => void;
+  color?: boolean;
+}
+
+export class UsageError extends Error {}
+
+/** The labels a laptop runner advertises: every local job is meant to run here. */
+export function localLabels(extra: string[]): string[] {
+  return [...new Set(['local', platform(), arch(), ...extra])];
+}
+
+function checkPipeline(dir: string, pipeline: string): void {
+  const file = join(dir, '.sparkwing', 'sparkwing.yaml');
+  if (!existsSync(file))
+    throw new UsageError(`no .sparkwing/sparkwing.yaml in ${dir} (use --dir to point at a repository)`);
+  try {
+    findPipeline(parseSparkwingConfig(readFileSync(file, 'utf8'), file), pipeline, file);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+/**
+ * `sparkwing run`: triggers the pipeline on the in-process controller over $SPARKWING_HOME and executes
+ * its nodes with the runner code in this process, printing progress. Resolves with the exit code.
+ */
+export async function localRun(options: LocalRunOptions): Promise<number> {
+  const dir = resolve(options.dir);
+  checkPipeline(dir, options.pipeline);
+  const write = options.write ?? ((text: string) => process.stdout.write(text));
+  const reporter: Reporter = options.json
+    ? jsonReporter(write)
+    : terminalReporter(write, options.color ?? false);
+  const stack = await openLocalStack({ home: options.home });
+  try {
+    const { run_id: runId } = await stack.controller.trigger({
+      pipeline: options.pipeline,
+      args: options.args,
+      local_path: dir,
+    });
+    reporter.started(runId, options.pipeline, options.home);
+    const pool = startPool({
+      controller: stack.controller,
+      runnerId: `local-${process.pid}`,
+      labels: localLabels(options.labels),
+      maxConcurrent: options.concurrency ?? Math.max(2, availableParallelism()),
+      runId,
+      claimWaitMs: 1_000,
+      executor: {
+        home: options.home,
+        shipper: ({ runId: run, nodeId, token }) =>
+          new LogShipper({
+            baseUrl: 'http://sparkwing-logs.local',
+            runId: run,
+            nodeId,
+            token,
+            fetch: stack.logsFetch,
+          }),
+      },
+    });
+    let interrupted = false;
+    const onSigint = () => {
+      if (interrupted) process.exit(130);
+      interrupted = true;
+      void stack.controller.cancelRun(runId).catch(() => undefined);
+    };
+    process.on('SIGINT', onSigint);
+    const seen = new Map<string, string>();
+    let detail: RunDetail;
+    for (;;) {
+      detail = await stack.controller.getRun(runId);
+      for (const node of detail.nodes) {
+        const key = `${node.status}/${node.attempt}`;
+        if (seen.get(node.id) !== key) {
+          seen.set(node.id, key);
+          if (node.status !== 'pending' && node.status !== 'ready') reporter.node(node);
+        }
+      }
+      if (isTerminalRunStatus(detail.run.status)) break;
+      await new Promise((done) => setTimeout(done, 150));
+    }
+    process.off('SIGINT', onSigint);
+    await pool.drain();
+    reporter.finished(detail);
+    return detail.run.status === 'success' ? 0 : 1;
+  } finally {
+    await stack.close();
+  }
+}

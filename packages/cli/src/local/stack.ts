@@ -1,0 +1,84 @@
+import { mkdirSync } from 'node:fs';
+import { ControllerClient, type FetchLike } from '@sparkwing/client';
+import { type ControllerApp, createController } from '@sparkwing/controller';
+import { createLogsService, introspectWithController, type LogsApp } from '@sparkwing/logs';
+import { type Logger, silentLogger } from '@sparkwing/telemetry';
+
+export interface LocalStackOptions {
+  /** $SPARKWING_HOME: state.db, keys, and log files under runs/. */
+  home: string;
+  logger?: Logger;
+  /** Run the lease/queue sweeps in this process (default true). */
+  sweep?: boolean;
+}
+
+export interface LocalStack {
+  /** Admin client talking to the in-process controller app (no socket). */
+  controller: ControllerClient;
+  controllerApp: ControllerApp;
+  /** Fetch of the in-process controller app, for other clients. */
+  controllerFetch: FetchLike;
+  logsApp: LogsApp;
+  /** Fetch of the in-process logs app (use with LogShipper / LogsClient and any base URL). */
+  logsFetch: FetchLike;
+  adminToken: string;
+  signingKey: string;
+  home: string;
+  close(): Promise<void>;
+}
+
+/** Base URLs the in-process apps are addressed with; nothing listens on them. */
+export const LOCAL_CONTROLLER_URL = 'http://sparkwing-controller.local';
+export const LOCAL_LOGS_URL = 'http://sparkwing-logs.local';
+
+/**
+ * The controller and logs services of local mode, mounted in-process over `$SPARKWING_HOME`: the same
+ * apps a cluster runs, so the records are the same. Several processes may open the same home at once.
+ */
+export async function openLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  mkdirSync(options.home, { recursive: true });
+  const logger = options.logger ?? silentLogger;
+  const controller = createController({
+    dataDir: options.home,
+    allowLocalPath: true,
+    logger,
+    logsUrl: LOCAL_LOGS_URL,
+  });
+  if (!controller.adminToken) {
+    controller.close();
+    throw new Error(
+      `no admin token in ${options.home}/admin-token: delete ${options.home}/state.db or restore the file`,
+    );
+  }
+  const controllerFetch: FetchLike = (input, init) => Promise.resolve(controller.app.request(input, init));
+  const client = new ControllerClient({
+    baseUrl: LOCAL_CONTROLLER_URL,
+    token: controller.adminToken,
+    fetch: controllerFetch,
+    userAgent: 'sparkwing-cli',
+  });
+  const logs = createLogsService({
+    dataDir: options.home,
+    signingKey: controller.signingKey,
+    introspect: introspectWithController(client),
+    logger,
+  });
+  if (options.sweep !== false) controller.sweeper.start();
+  let closed = false;
+  return {
+    controller: client,
+    controllerApp: controller.app,
+    controllerFetch,
+    logsApp: logs.app,
+    logsFetch: (input, init) => Promise.resolve(logs.app.request(input, init)),
+    adminToken: controller.adminToken,
+    signingKey: controller.signingKey,
+    home: options.home,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await logs.close();
+      controller.close();
+    },
+  };
+}

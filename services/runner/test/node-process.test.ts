@@ -1,0 +1,82 @@
+import { join } from 'node:path';
+import type { ChildTask } from '@sparkwing/sdk';
+import { describe, expect, it } from 'vitest';
+import { bundleKey, bundlePipeline } from '../src/bundle.js';
+import { classifyExit } from '../src/classify.js';
+import { NodeProcess } from '../src/node-process.js';
+import { tempDir, writeRepo } from './helpers.js';
+
+const SOURCE = `import { pipeline } from '@sparkwing/sdk';
+export const ci = pipeline((p) => {
+  const a = p.job('a', async (ctx) => { await ctx.sh('echo from-a'); return { n: 1 }; });
+  p.job('b', async (ctx) => { const t = await ctx.secret('TOKEN'); console.log('raw ' + t); return ctx.output(a); }).needs(a);
+  p.job('c', (ctx) => ctx.sh('exit 7')).needs('b');
+});
+`;
+
+function run(bundlePath: string, cwd: string, task: ChildTask) {
+  const lines: string[] = [];
+  const proc = new NodeProcess({
+    bundlePath,
+    task,
+    cwd,
+    env: process.env,
+    cgroup: null,
+    onLine: (stream, msg) => lines.push(`${stream}:${msg}`),
+    onSecret: async () => 'hunter2',
+  });
+  return { proc, lines };
+}
+
+describe('compiled pipeline in a node process', () => {
+  it('bundles once per content hash and reuses the cached bundle', async () => {
+    const repo = writeRepo(SOURCE);
+    const home = tempDir('home');
+    const first = await bundlePipeline(join(repo, '.sparkwing'), home);
+    const second = await bundlePipeline(join(repo, '.sparkwing'), home);
+    expect(first.source).toBe('built');
+    expect(second).toMatchObject({ source: 'local', key: first.key, path: first.path });
+    expect(bundleKey(join(repo, '.sparkwing'))).toBe(first.key);
+  });
+
+  it('evaluates the plan and runs jobs with outputs, secrets and exit codes', async () => {
+    const repo = writeRepo(SOURCE);
+    const bundle = await bundlePipeline(join(repo, '.sparkwing'), tempDir('home'));
+    const plan = run(bundle.path, repo, { kind: 'plan', entrypoint: 'ci', args: {} });
+    const planExit = await plan.proc.exited;
+    expect(planExit.message).toEqual({
+      type: 'plan',
+      plan: { nodes: [{ id: 'a' }, { id: 'b', needs: ['a'] }, { id: 'c', needs: ['b'] }] },
+    });
+
+    const job = (jobId: string, outputs: Record<string, unknown> = {}) =>
+      run(bundle.path, repo, {
+        kind: 'job',
+        entrypoint: 'ci',
+        runId: 'run_1',
+        jobId,
+        args: {},
+        outputs,
+        cwd: repo,
+      });
+    const a = job('a');
+    const aExit = await a.proc.exited;
+    expect(aExit.message).toEqual({ type: 'result', result: { ok: true, output: { n: 1 } } });
+    expect(a.lines).toContain('stdout:from-a');
+
+    const b = job('b', { a: { n: 1 } });
+    expect((await b.proc.exited).message).toEqual({ type: 'result', result: { ok: true, output: { n: 1 } } });
+    expect(b.lines).toContain('stdout:raw hunter2');
+
+    const c = job('c');
+    const cExit = await c.proc.exited;
+    expect(
+      classifyExit({ exit: cExit, timedOut: false, cancelled: false, oomKills: 0, logsAuthFailed: false }),
+    ).toEqual({
+      outcome: 'failed',
+      failure_reason: null,
+      exit_code: 7,
+      error: 'command "exit 7" exited with code 7',
+    });
+  });
+});
