@@ -18,7 +18,8 @@ export function classifyPod(pod: V1Pod, containerName: string): PodVerdict {
   if (status?.reason === 'Evicted') {
     return { kind: 'evicted', message: status.message ?? 'the pod was evicted' };
   }
-  const container = status?.containerStatuses?.find((c) => c.name === containerName) ?? status?.containerStatuses?.[0];
+  const container =
+    status?.containerStatuses?.find((c) => c.name === containerName) ?? status?.containerStatuses?.[0];
   const terminated = container?.state?.terminated;
   if (terminated) {
     const exitCode = terminated.exitCode ?? 0;
@@ -37,7 +38,11 @@ export function classifyPod(pod: V1Pod, containerName: string): PodVerdict {
   if (container?.state?.running) return { kind: 'running' };
   const waiting = container?.state?.waiting;
   if (waiting?.reason) {
-    const stage = PULL_REASONS.has(waiting.reason) ? 'pull' : CONFIG_REASONS.has(waiting.reason) ? 'config' : 'create';
+    const stage = PULL_REASONS.has(waiting.reason)
+      ? 'pull'
+      : CONFIG_REASONS.has(waiting.reason)
+        ? 'config'
+        : 'create';
     return {
       kind: 'waiting',
       reason: waiting.reason,
@@ -63,10 +68,19 @@ export function classifyPod(pod: V1Pod, containerName: string): PodVerdict {
 
 /** Job state for the `sparkwing_runner_jobs` gauge. */
 export function jobState(job: {
-  status?: { active?: number; ready?: number; succeeded?: number; failed?: number; conditions?: Array<{ type: string; status: string }> };
+  status?: {
+    active?: number;
+    ready?: number;
+    succeeded?: number;
+    failed?: number;
+    conditions?: Array<{ type: string; status: string }>;
+  };
 }): 'pending' | 'running' | 'succeeded' | 'failed' {
   const conditions = job.status?.conditions ?? [];
-  if (conditions.some((c) => c.type === 'Complete' && c.status === 'True') || (job.status?.succeeded ?? 0) > 0) {
+  if (
+    conditions.some((c) => c.type === 'Complete' && c.status === 'True') ||
+    (job.status?.succeeded ?? 0) > 0
+  ) {
     return 'succeeded';
   }
   if (conditions.some((c) => c.type === 'Failed' && c.status === 'True')) return 'failed';
@@ -79,5 +93,9 @@ export const jobFinished = (job: Parameters<typeof jobState>[0]): boolean => {
   return state === 'succeeded' || state === 'failed';
 };
 
-export const jobDeadlineExceeded = (job: { status?: { conditions?: Array<{ type: string; status: string; reason?: string }> } }): boolean =>
-  (job.status?.conditions ?? []).some((c) => c.type === 'Failed' && c.status === 'True' && c.reason === 'DeadlineExceeded');
+export const jobDeadlineExceeded = (job: {
+  status?: { conditions?: Array<{ type: string; status: string; reason?: string }> };
+}): boolean =>
+  (job.status?.conditions ?? []).some(
+    (c) => c.type === 'Failed' && c.status === 'True' && c.reason === 'DeadlineExceeded',
+  );

@@ -16,10 +16,16 @@ const keyValues = z
   .default('')
   .transform((s, ctx) => {
     const out: Record<string, string> = {};
-    for (const pair of s.split(',').map((x) => x.trim()).filter(Boolean)) {
+    for (const pair of s
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean)) {
       const [key, ...rest] = pair.split('=');
       if (!key || rest.length === 0) {
-        ctx.addIssue({ code: 'custom', message: `expected key=value pairs separated by commas, got "${pair}"` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `expected key=value pairs separated by commas, got "${pair}"`,
+        });
         return z.NEVER;
       }
       out[key] = rest.join('=');
@@ -75,7 +81,15 @@ export const kubernetesEnvShape = {
   // Memory request/limit of a runner when the node declares none.
   SPARKWING_RUNNER_DEFAULT_MEMORY: z.string().min(1).default('2Gi'),
   // Comma-separated runner labels the dispatcher serves: it creates Jobs only for nodes these satisfy.
-  SPARKWING_DISPATCHER_LABELS: z.string().default('kubernetes').transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean)),
+  SPARKWING_DISPATCHER_LABELS: z
+    .string()
+    .default('kubernetes')
+    .transform((s) =>
+      s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+    ),
   // Upper bound on runner Jobs that are not finished yet.
   SPARKWING_DISPATCHER_MAX_JOBS: z.coerce.number().int().min(1).max(10_000).default(50),
   // Controller URL handed to runner pods (the in-cluster service name).
@@ -150,6 +164,8 @@ export function toKubernetesDispatchConfig(env: KubernetesEnv): KubernetesDispat
 }
 
 /** Parses the dispatcher's variables on their own (tests, tools); main.ts gets them from the controller schema. */
-export function parseKubernetesDispatchConfig(env: Record<string, string | undefined>): KubernetesDispatchConfig {
+export function parseKubernetesDispatchConfig(
+  env: Record<string, string | undefined>,
+): KubernetesDispatchConfig {
   return toKubernetesDispatchConfig(kubernetesEnvSchema.parse(env));
 }

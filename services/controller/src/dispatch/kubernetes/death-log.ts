@@ -65,7 +65,10 @@ export class DeathLogCapture {
     try {
       this.store(target.runId, target.nodeId, bounded);
     } catch (error) {
-      this.logger.warn('storing runner death log failed', { pod: target.pod, error: (error as Error).message });
+      this.logger.warn('storing runner death log failed', {
+        pod: target.pod,
+        error: (error as Error).message,
+      });
     }
     this.metrics.deathLogs.inc({ outcome: DEATH_LOG_OUTCOMES.captured });
     this.logger.info('runner death log captured', {
@@ -91,6 +94,7 @@ export function boundTail(text: string): string {
     lines = lines.slice(1);
     out = lines.join('\n');
   }
-  if (Buffer.byteLength(out) > DEATH_LOG_MAX_BYTES) out = Buffer.from(out).subarray(-DEATH_LOG_MAX_BYTES).toString();
+  if (Buffer.byteLength(out) > DEATH_LOG_MAX_BYTES)
+    out = Buffer.from(out).subarray(-DEATH_LOG_MAX_BYTES).toString();
   return out;
 }

@@ -68,7 +68,10 @@ function labelsFor(target: JobTarget): Record<string, string> {
   };
 }
 
-const annotationsFor = (target: JobTarget) => ({ [ANNOTATIONS.runId]: target.runId, [ANNOTATIONS.nodeId]: target.nodeId });
+const annotationsFor = (target: JobTarget) => ({
+  [ANNOTATIONS.runId]: target.runId,
+  [ANNOTATIONS.nodeId]: target.nodeId,
+});
 
 /** The per-Job Secret that carries the node's lease token (never inline in the Job spec). */
 export function buildSecret(name: string, target: JobTarget, token: string): V1Secret {

@@ -20,7 +20,8 @@ export function kubeClients(config: KubernetesDispatchConfig, kubeConfig?: KubeC
 
 /** The HTTP status of a failed Kubernetes API call (ApiException.code), if any. */
 export function apiStatus(error: unknown): number | undefined {
-  const code = (error as { code?: unknown; statusCode?: unknown } | null)?.code ??
+  const code =
+    (error as { code?: unknown; statusCode?: unknown } | null)?.code ??
     (error as { statusCode?: unknown } | null)?.statusCode;
   return typeof code === 'number' ? code : undefined;
 }
@@ -35,6 +36,7 @@ export function apiMessage(error: unknown): string {
       return body.slice(0, 300);
     }
   }
-  if (body && typeof body === 'object' && 'message' in body) return String((body as { message: unknown }).message);
+  if (body && typeof body === 'object' && 'message' in body)
+    return String((body as { message: unknown }).message);
   return (error as Error)?.message ?? String(error);
 }
