@@ -40,7 +40,13 @@ const get = (path: string, token = 'reader', headers: Record<string, string> = {
 describe('append and read', () => {
   it('stores dense per-node seqs, applies defaults and reads with after_seq, limit, tail and grep', async () => {
     const token = nodeToken('run_a', 'build');
-    const first = await append(service.url, 'run_a', 'build', token, ndjson([{ msg: 'compiling' }, { msg: 'Warning: x', stream: 'stderr' }]));
+    const first = await append(
+      service.url,
+      'run_a',
+      'build',
+      token,
+      ndjson([{ msg: 'compiling' }, { msg: 'Warning: x', stream: 'stderr' }]),
+    );
     expect(first.status).toBe(200);
     expect(await first.json()).toEqual({ first_seq: 1, last_seq: 2, stored: 2, duplicates: 0 });
     const second = await append(
@@ -48,7 +54,10 @@ describe('append and read', () => {
       'run_a',
       'build',
       token,
-      ndjson([{ msg: 'tests passed', step: 'test', ts: '2026-01-01T00:00:00.000Z' }, { msg: 'warning again' }]),
+      ndjson([
+        { msg: 'tests passed', step: 'test', ts: '2026-01-01T00:00:00.000Z' },
+        { msg: 'warning again' },
+      ]),
     );
     expect(await second.json()).toMatchObject({ first_seq: 3, last_seq: 4 });
 
@@ -56,14 +65,26 @@ describe('append and read', () => {
     expect(all.map((r) => r.seq)).toEqual([1, 2, 3, 4]);
     expect(all[0]).toMatchObject({ seq: 1, stream: 'stdout', msg: 'compiling' });
     expect(all[1]).toMatchObject({ stream: 'stderr' });
-    expect(all[2]).toEqual({ seq: 3, ts: '2026-01-01T00:00:00.000Z', stream: 'stdout', step: 'test', msg: 'tests passed' });
+    expect(all[2]).toEqual({
+      seq: 3,
+      ts: '2026-01-01T00:00:00.000Z',
+      stream: 'stdout',
+      step: 'test',
+      msg: 'tests passed',
+    });
 
     const page = await get('/api/v1/logs/run_a/build?after_seq=1&limit=2');
     expect(page.headers.get('x-last-seq')).toBe('3');
     expect((await readNdjson(page)).map((r) => r.seq)).toEqual([2, 3]);
-    expect((await readNdjson(await get('/api/v1/logs/run_a/build?tail=2'))).map((r) => r.seq)).toEqual([3, 4]);
-    expect((await readNdjson(await get('/api/v1/logs/run_a/build?grep=WARNING'))).map((r) => r.seq)).toEqual([2, 4]);
-    expect((await readNdjson(await get('/api/v1/logs/run_a/build?grep=warning&tail=1'))).map((r) => r.seq)).toEqual([4]);
+    expect((await readNdjson(await get('/api/v1/logs/run_a/build?tail=2'))).map((r) => r.seq)).toEqual([
+      3, 4,
+    ]);
+    expect((await readNdjson(await get('/api/v1/logs/run_a/build?grep=WARNING'))).map((r) => r.seq)).toEqual([
+      2, 4,
+    ]);
+    expect(
+      (await readNdjson(await get('/api/v1/logs/run_a/build?grep=warning&tail=1'))).map((r) => r.seq),
+    ).toEqual([4]);
 
     const text = await get('/api/v1/logs/run_a/build', 'reader', { accept: 'text/plain' });
     expect(text.headers.get('content-type')).toContain('text/plain');
@@ -78,7 +99,9 @@ describe('append and read', () => {
     const token = nodeToken('run_big', 'n');
     const pad = 'x'.repeat(300);
     for (let batch = 0; batch < 3; batch++) {
-      const records = Array.from({ length: 1_000 }, (_, i) => ({ msg: `line ${batch * 1_000 + i + 1} ${pad}` }));
+      const records = Array.from({ length: 1_000 }, (_, i) => ({
+        msg: `line ${batch * 1_000 + i + 1} ${pad}`,
+      }));
       expect((await append(service.url, 'run_big', 'n', token, ndjson(records))).status).toBe(200);
     }
     const tail = await readNdjson(await get('/api/v1/logs/run_big/n?tail=3'));
@@ -127,8 +150,20 @@ describe('append and read', () => {
   });
 
   it('groups a run by node and deletes a run (204 even without logs)', async () => {
-    await append(service.url, 'run_grp', 'b-node', nodeToken('run_grp', 'b-node'), ndjson([{ msg: 'from b' }]));
-    await append(service.url, 'run_grp', 'a-node', nodeToken('run_grp', 'a-node'), ndjson([{ msg: 'a1' }, { msg: 'a2' }]));
+    await append(
+      service.url,
+      'run_grp',
+      'b-node',
+      nodeToken('run_grp', 'b-node'),
+      ndjson([{ msg: 'from b' }]),
+    );
+    await append(
+      service.url,
+      'run_grp',
+      'a-node',
+      nodeToken('run_grp', 'a-node'),
+      ndjson([{ msg: 'a1' }, { msg: 'a2' }]),
+    );
     const run = (await (await get('/api/v1/logs/run_grp?limit=1')).json()) as {
       run_id: string;
       nodes: Array<{ node_id: string; records: Array<{ msg: string }>; truncated: boolean }>;
@@ -138,17 +173,30 @@ describe('append and read', () => {
       ['a-node', ['a1'], true],
       ['b-node', ['from b'], false],
     ]);
-    const del = () => fetch(`${service.url}/api/v1/logs/run_grp`, { method: 'DELETE', headers: { authorization: 'Bearer writer' } });
+    const del = () =>
+      fetch(`${service.url}/api/v1/logs/run_grp`, {
+        method: 'DELETE',
+        headers: { authorization: 'Bearer writer' },
+      });
     expect((await del()).status).toBe(204);
     expect((await del()).status).toBe(204);
     expect(await (await get('/api/v1/logs/run_grp')).json()).toEqual({ run_id: 'run_grp', nodes: [] });
-    const never = await fetch(`${service.url}/api/v1/logs/run_never`, { method: 'DELETE', headers: { authorization: 'Bearer admin' } });
+    const never = await fetch(`${service.url}/api/v1/logs/run_never`, {
+      method: 'DELETE',
+      headers: { authorization: 'Bearer admin' },
+    });
     expect(never.status).toBe(204);
   });
 
   it('searches newest runs first with bounded pages and a cursor', async () => {
     for (const runId of ['run_s1', 'run_s2', 'run_s3']) {
-      await append(service.url, runId, 'n', nodeToken(runId, 'n'), ndjson([{ msg: `needle in ${runId}` }, { msg: 'hay' }, { msg: 'NEEDLE again' }]));
+      await append(
+        service.url,
+        runId,
+        'n',
+        nodeToken(runId, 'n'),
+        ndjson([{ msg: `needle in ${runId}` }, { msg: 'hay' }, { msg: 'NEEDLE again' }]),
+      );
     }
     const first = (await (await get('/api/v1/logs/search?q=needle&limit=4')).json()) as {
       matches: Array<{ run_id: string; node_id: string; seq: number; msg: string }>;
@@ -161,7 +209,9 @@ describe('append and read', () => {
       ['run_s2', 3],
     ]);
     expect(first.next_cursor).not.toBeNull();
-    const second = (await (await get(`/api/v1/logs/search?q=needle&limit=4&cursor=${first.next_cursor}`)).json()) as {
+    const second = (await (
+      await get(`/api/v1/logs/search?q=needle&limit=4&cursor=${first.next_cursor}`)
+    ).json()) as {
       matches: Array<{ run_id: string; seq: number }>;
       next_cursor: string | null;
     };
@@ -170,7 +220,9 @@ describe('append and read', () => {
       ['run_s1', 3],
     ]);
     expect(second.next_cursor).toBeNull();
-    const scoped = (await (await get('/api/v1/logs/search?q=needle&run_id=run_s2')).json()) as { matches: unknown[] };
+    const scoped = (await (await get('/api/v1/logs/search?q=needle&run_id=run_s2')).json()) as {
+      matches: unknown[];
+    };
     expect(scoped.matches).toHaveLength(2);
     expect((await get('/api/v1/logs/search?q=needle&cursor=garbage')).status).toBe(400);
   });
@@ -187,22 +239,40 @@ describe('validation', () => {
   };
 
   it('rejects unsafe ids with 400', async () => {
-    await expectEnvelope(await append(service.url, 'run_v', 'a..b', token, ndjson([{ msg: 'x' }])), 400, 'validation_failed');
+    await expectEnvelope(
+      await append(service.url, 'run_v', 'a..b', token, ndjson([{ msg: 'x' }])),
+      400,
+      'validation_failed',
+    );
     await expectEnvelope(await get('/api/v1/logs/run_v/a%2Fb', 'admin'), 400, 'validation_failed');
     await expectEnvelope(await get('/api/v1/logs/run_v/a%00b', 'admin'), 400, 'validation_failed');
     await expectEnvelope(await get('/api/v1/logs/..%2F..', 'admin'), 400, 'validation_failed');
   });
 
   it('rejects bad bodies with 400 naming the line, and over-limit bodies with 413', async () => {
-    await expectEnvelope(await append(service.url, 'run_v', 'n', token, '{"msg":"ok"}\n{nope\n'), 400, 'bad_request', /line 2/);
+    await expectEnvelope(
+      await append(service.url, 'run_v', 'n', token, '{"msg":"ok"}\n{nope\n'),
+      400,
+      'bad_request',
+      /line 2/,
+    );
     await expectEnvelope(
       await append(service.url, 'run_v', 'n', token, ndjson([{ msg: 'x', colour: 'red' }])),
       400,
       'validation_failed',
       /line 1/,
     );
-    await expectEnvelope(await append(service.url, 'run_v', 'n', token, ndjson([{ msg: 'x', stream: 'stdin' }])), 400, 'validation_failed');
-    await expectEnvelope(await append(service.url, 'run_v', 'n', token, '\n\n'), 400, 'bad_request', /empty batch/);
+    await expectEnvelope(
+      await append(service.url, 'run_v', 'n', token, ndjson([{ msg: 'x', stream: 'stdin' }])),
+      400,
+      'validation_failed',
+    );
+    await expectEnvelope(
+      await append(service.url, 'run_v', 'n', token, '\n\n'),
+      400,
+      'bad_request',
+      /empty batch/,
+    );
     await expectEnvelope(
       await append(service.url, 'run_v', 'n', token, ndjson([{ msg: 'y'.repeat(70_000) }])),
       413,
@@ -210,11 +280,18 @@ describe('validation', () => {
       /line 1/,
     );
     const many = ndjson(Array.from({ length: 5_001 }, () => ({ msg: 'm' })));
-    await expectEnvelope(await append(service.url, 'run_v', 'n', token, many), 413, 'payload_too_large', /5000 records/);
+    await expectEnvelope(
+      await append(service.url, 'run_v', 'n', token, many),
+      413,
+      'payload_too_large',
+      /5000 records/,
+    );
     const huge = ndjson(Array.from({ length: 100 }, () => ({ msg: 'z'.repeat(50_000) })));
     await expectEnvelope(await append(service.url, 'run_v', 'n', token, huge), 413, 'payload_too_large');
     await expectEnvelope(
-      await append(service.url, 'run_v', 'n', token, ndjson([{ msg: 'x' }]), { 'x-log-writer': 'bad writer!' }),
+      await append(service.url, 'run_v', 'n', token, ndjson([{ msg: 'x' }]), {
+        'x-log-writer': 'bad writer!',
+      }),
       400,
       'validation_failed',
     );
@@ -230,16 +307,22 @@ describe('auth', () => {
     const body = ndjson([{ msg: 'x' }]);
     const noToken = await fetch(`${service.url}/api/v1/logs/run_auth/n`, { method: 'POST', body });
     expect(noToken.status).toBe(401);
-    expect((await append(service.url, 'run_auth', 'n', nodeToken('run_auth', 'other'), body)).status).toBe(403);
+    expect((await append(service.url, 'run_auth', 'n', nodeToken('run_auth', 'other'), body)).status).toBe(
+      403,
+    );
     expect((await append(service.url, 'run_auth', 'n', nodeToken('run_other', 'n'), body)).status).toBe(403);
-    expect((await append(service.url, 'run_auth', 'n', nodeToken('run_auth', 'n', -1_000), body)).status).toBe(401);
+    expect(
+      (await append(service.url, 'run_auth', 'n', nodeToken('run_auth', 'n', -1_000), body)).status,
+    ).toBe(401);
     const forged = `${nodeToken('run_auth', 'n').slice(0, -4)}AAAA`;
     expect((await append(service.url, 'run_auth', 'n', forged, body)).status).toBe(401);
     expect((await append(service.url, 'run_auth', 'n', nodeToken('run_auth', 'n'), body)).status).toBe(200);
 
     const readerAppend = await append(service.url, 'run_auth', 'n', 'reader', body);
     expect(readerAppend.status).toBe(403);
-    expect(((await readerAppend.json()) as { error: { message: string } }).error.message).toContain('logs.write');
+    expect(((await readerAppend.json()) as { error: { message: string } }).error.message).toContain(
+      'logs.write',
+    );
     expect((await append(service.url, 'run_auth', 'n', 'writer', body)).status).toBe(200);
     expect((await append(service.url, 'run_auth', 'n', 'admin', body)).status).toBe(200);
     expect((await append(service.url, 'run_auth', 'n', 'unknown-token', body)).status).toBe(401);
@@ -251,9 +334,14 @@ describe('auth', () => {
     expect((await get('/api/v1/logs/run_auth/other', nodeToken('run_auth', 'n'))).status).toBe(403);
     expect((await get('/api/v1/logs/run_auth', nodeToken('run_auth', 'n'))).status).toBe(403);
     expect((await get('/api/v1/logs/search?q=x', nodeToken('run_auth', 'n'))).status).toBe(403);
-    expect((await fetch(`${service.url}/api/v1/logs/run_auth`, { method: 'DELETE', headers: { authorization: 'Bearer reader' } })).status).toBe(
-      403,
-    );
+    expect(
+      (
+        await fetch(`${service.url}/api/v1/logs/run_auth`, {
+          method: 'DELETE',
+          headers: { authorization: 'Bearer reader' },
+        })
+      ).status,
+    ).toBe(403);
     expect((await get('/api/v1/logs/run_auth/n', 'reader')).status).toBe(200);
   });
 
@@ -280,7 +368,9 @@ describe('operations', () => {
     ]) {
       expect(metrics).toContain(family);
     }
-    expect(metrics).toMatch(/sparkwing_logs_rejected_appends_total\{reason="forbidden",service="logs"\} [1-9]/);
+    expect(metrics).toMatch(
+      /sparkwing_logs_rejected_appends_total\{reason="forbidden",service="logs"\} [1-9]/,
+    );
     expect(metrics).not.toContain('run_a');
   });
 });

@@ -33,7 +33,13 @@ export interface ServiceProcess {
 /** Spawns the built service (`dist/main.js`) on an ephemeral port and waits for its `listening` line. */
 export async function startService(env: Record<string, string>): Promise<ServiceProcess> {
   const child = spawn(process.execPath, [MAIN], {
-    env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', SPARKWING_SIGNING_KEY: SIGNING_KEY, ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      SPARKWING_SIGNING_KEY: SIGNING_KEY,
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -81,10 +87,17 @@ export async function startIntrospectionPeer(
     calls += 1;
     const token = (c.req.header('authorization') ?? '').replace(/^Bearer /, '');
     const scopes = tokens[token];
-    if (!scopes) return c.json({ error: { code: 'unauthorized', message: 'unknown token', request_id: 'x' } }, 401);
+    if (!scopes)
+      return c.json({ error: { code: 'unauthorized', message: 'unknown token', request_id: 'x' } }, 401);
     const body: IntrospectResponse = {
       active: true,
-      principal: { kind: 'user', name: `user-${token}`, token_prefix: token.slice(0, 6), run_id: null, node_id: null },
+      principal: {
+        kind: 'user',
+        name: `user-${token}`,
+        token_prefix: token.slice(0, 6),
+        run_id: null,
+        node_id: null,
+      },
       scopes,
       expires_at: null,
     };
