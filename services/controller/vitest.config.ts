@@ -1,3 +1,11 @@
 import { defineProject } from 'vitest/config';
 
-export default defineProject({ test: { include: ['test/**/*.test.ts', 'src/**/*.test.ts'] } });
+// Some files start real controller processes: keep files sequential and give them time.
+export default defineProject({
+  test: {
+    include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
+    fileParallelism: false,
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+  },
+});
