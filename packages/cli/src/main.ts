@@ -45,6 +45,8 @@ program
         labels: opts.label,
         color: process.stdout.isTTY === true && !process.env.NO_COLOR,
       });
+      // Nothing of the run may linger (timers, idle sockets); stdout to a pipe or file is synchronous here.
+      process.exit(code);
     },
   );
 

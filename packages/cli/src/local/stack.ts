@@ -3,6 +3,7 @@ import { ControllerClient, type FetchLike } from '@sparkwing/client';
 import { type ControllerApp, createController } from '@sparkwing/controller';
 import { createLogsService, introspectWithController, type LogsApp } from '@sparkwing/logs';
 import { type Logger, silentLogger } from '@sparkwing/telemetry';
+import { withHomeLock } from './home-lock.js';
 
 export interface LocalStackOptions {
   /** $SPARKWING_HOME: state.db, keys, and log files under runs/. */
@@ -38,12 +39,10 @@ export const LOCAL_LOGS_URL = 'http://sparkwing-logs.local';
 export async function openLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   mkdirSync(options.home, { recursive: true });
   const logger = options.logger ?? silentLogger;
-  const controller = createController({
-    dataDir: options.home,
-    allowLocalPath: true,
-    logger,
-    logsUrl: LOCAL_LOGS_URL,
-  });
+  // Two `sparkwing run`s on a fresh home would otherwise race the database migrations.
+  const controller = await withHomeLock(options.home, () =>
+    createController({ dataDir: options.home, allowLocalPath: true, logger, logsUrl: LOCAL_LOGS_URL }),
+  );
   if (!controller.adminToken) {
     controller.close();
     throw new Error(
