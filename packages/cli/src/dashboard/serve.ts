@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { createWebApp } from '@sparkwing/web';
-import { openLocalStack } from '../local/stack.js';
+import { LOCAL_CONTROLLER_URL, LOCAL_LOGS_URL, openLocalStack } from '../local/stack.js';
 import { DASHBOARD_HOST, removeRecord, writeRecord } from './files.js';
 
 export interface ServeOptions {
@@ -16,12 +16,13 @@ export interface ServeOptions {
  */
 export async function serveDashboard(options: ServeOptions): Promise<void> {
   const host = options.host ?? DASHBOARD_HOST;
-  const stack = await openLocalStack({ home: options.home });
+  // A viewer: the `sparkwing run` processes that own runs do the sweeping, not the dashboard.
+  const stack = await openLocalStack({ home: options.home, sweep: false });
   const { app } = createWebApp({
     mode: 'local',
-    controllerUrl: 'http://controller.local',
-    controllerFetch: (input, init) => Promise.resolve(stack.controllerApp.request(input, init)),
-    logsUrl: 'http://logs.local',
+    controllerUrl: LOCAL_CONTROLLER_URL,
+    controllerFetch: stack.controllerFetch,
+    logsUrl: LOCAL_LOGS_URL,
     logsFetch: stack.logsFetch,
     localToken: stack.adminToken,
   });

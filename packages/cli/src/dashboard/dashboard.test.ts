@@ -1,0 +1,80 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isAlive } from './process.js';
+
+const run = promisify(execFile);
+const ROOT = resolve(import.meta.dirname, '../../../..');
+const CLI = join(ROOT, 'packages/cli/bin/sparkwing.js');
+
+let home: string;
+
+function sparkwing(args: string[], cwd = ROOT) {
+  return run(process.execPath, [CLI, ...args], {
+    cwd,
+    env: { PATH: process.env.PATH ?? '', SPARKWING_HOME: home },
+    timeout: 60_000,
+  });
+}
+
+async function record(): Promise<{ pid: number; url: string }> {
+  return JSON.parse(await readFile(join(home, 'dashboard.pid'), 'utf8'));
+}
+
+beforeAll(async () => {
+  home = await mkdtemp(join(tmpdir(), 'sparkwing-dashboard-'));
+});
+afterAll(async () => {
+  await sparkwing(['dashboard', 'kill']).catch(() => undefined);
+  await rm(home, { recursive: true, force: true });
+});
+
+describe('sparkwing dashboard', { timeout: 120_000 }, () => {
+  it('starts detached, shows runs made by other processes with live logs, replaces itself and stops', async () => {
+    const started = await sparkwing(['dashboard', 'start', '--port', '0']);
+    expect(started.stdout).toMatch(/dashboard running at http:\/\/127\.0\.0\.1:\d+/);
+    const first = await record();
+    expect(isAlive(first.pid)).toBe(true);
+
+    const session = (await (await fetch(`${first.url}/api/session`)).json()) as {
+      authenticated: boolean;
+      mode: string;
+    };
+    expect(session).toMatchObject({ authenticated: true, mode: 'local' });
+    const page = await fetch(`${first.url}/runs/anything`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<div id="root">');
+
+    await sparkwing(['run', 'hello', '--dir', join(ROOT, 'examples/hello')]);
+    const runs = (await (await fetch(`${first.url}/api/v1/runs`)).json()) as {
+      runs: { id: string; pipeline: string; status: string }[];
+    };
+    const hello = runs.runs.find((r) => r.pipeline === 'hello');
+    expect(hello?.status).toBe('success');
+    const stream = await fetch(`${first.url}/api/v1/logs/${hello!.id}/lint/stream`);
+    const text = await stream.text();
+    expect(text).toContain('id: 1');
+    expect(text).toContain('event: end');
+
+    const status = await sparkwing(['dashboard', 'status', '--json']);
+    expect(JSON.parse(status.stdout)).toMatchObject({ running: true, pid: first.pid, answering: true });
+
+    const again = await sparkwing(['dashboard', 'start', '--port', '0']);
+    expect(again.stdout).toContain(`stopped the previous dashboard (pid ${first.pid})`);
+    const second = await record();
+    expect(second.pid).not.toBe(first.pid);
+    expect(isAlive(first.pid)).toBe(false);
+
+    const killed = await sparkwing(['dashboard', 'kill']);
+    expect(killed.stdout).toContain(`stopped the dashboard (pid ${second.pid})`);
+    expect(isAlive(second.pid)).toBe(false);
+    const after = await sparkwing(['dashboard', 'status']).catch(
+      (error: { code: number; stdout: string }) => error,
+    );
+    expect(after).toMatchObject({ code: 1 });
+    expect(after.stdout).toContain('not running');
+  });
+});
