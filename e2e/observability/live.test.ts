@@ -1,0 +1,271 @@
+import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ControllerClient } from '@sparkwing/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type OtlpReceiver, startOtlpReceiver } from '../../packages/telemetry/test/otlp-receiver.js';
+import { readMetricsReference } from './lib/metrics-reference.js';
+import { repoPath } from './lib/paths.js';
+import { type PrometheusHandle, startPrometheus } from './lib/prometheus.js';
+import { dashboardExpressions } from './lib/promql.js';
+import { countSeries, exposedFamilies, type ServiceProcess, startService } from './lib/services.js';
+
+/** Panels fed by what one run through controller, logs, cache and web produces (no Kubernetes, no runner process). */
+const MAIN_PANELS = [
+  'Queued nodes',
+  'Active runners',
+  'Oldest ready node',
+  'Nodes enqueued / s',
+  'Nodes completed / s by outcome',
+  'Runs finished / s by status',
+  'Webhook deliveries / s',
+  'Queue wait (ready → claimed)',
+  'Queue → running',
+  'Run duration',
+  'Queue wait heatmap',
+  'Node failures / s by failure_reason',
+  'Runner supply and queue depth',
+  'Claim requests / s by outcome',
+  'Claim latency (claimed only)',
+  'HTTP requests / s by service',
+  'HTTP p95 latency by service',
+  'Logs ingest',
+  'Logs fsync and append latency',
+  'Live log streams',
+  'Cache hit ratio by store',
+];
+
+const SERIES_BUDGET = 1_000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const traceIdForRun = (runId: string) => createHash('sha256').update(runId).digest('hex').slice(0, 32);
+
+async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await fn();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(250);
+  }
+}
+
+describe('live: a run through real services, scraped by a real Prometheus', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sparkwing-obs-'));
+  const adminToken = `swa_${randomBytes(24).toString('hex')}`;
+  const signingKey = randomBytes(32).toString('hex');
+  const webhookSecret = randomBytes(16).toString('hex');
+  const services: Record<string, ServiceProcess> = {};
+  let prom: PrometheusHandle;
+  let otlp: OtlpReceiver;
+  let runId = '';
+
+  beforeAll(async () => {
+    otlp = await startOtlpReceiver();
+    const common = {
+      SPARKWING_SIGNING_KEY: signingKey,
+      OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
+      LOG_LEVEL: 'warn',
+    };
+    services.controller = await startService('controller', {
+      ...common,
+      SPARKWING_DATA_DIR: join(dir, 'controller'),
+      SPARKWING_ADMIN_TOKEN: adminToken,
+      SPARKWING_SECRET_KEY: randomBytes(16).toString('hex'),
+      GITHUB_WEBHOOK_SECRET: webhookSecret,
+      SPARKWING_SWEEP_INTERVAL: '500ms',
+      LOG_LEVEL: 'info',
+    });
+    const controllerUrl = services.controller.url;
+    services.logs = await startService('logs', {
+      ...common,
+      LOG_LEVEL: 'info',
+      SPARKWING_DATA_DIR: join(dir, 'logs'),
+      SPARKWING_CONTROLLER_URL: controllerUrl,
+    });
+    services.cache = await startService('cache', {
+      ...common,
+      LOG_LEVEL: 'info',
+      SPARKWING_DATA_DIR: join(dir, 'cache'),
+      SPARKWING_CONTROLLER_URL: controllerUrl,
+      ...Object.fromEntries(
+        ['NPM', 'PYPI', 'GOLANG', 'RUBYGEMS', 'ALPINE'].map((r) => [
+          `SPARKWING_PROXY_UPSTREAM_${r}`,
+          'http://127.0.0.1:9',
+        ]),
+      ),
+    });
+    services.web = await startService('web', {
+      ...common,
+      LOG_LEVEL: 'info',
+      SPARKWING_CONTROLLER_URL: controllerUrl,
+      SPARKWING_LOGS_URL: services.logs.url,
+      SPARKWING_SESSION_SECRET: randomBytes(32).toString('hex'),
+    });
+    // A warm-up run creates every labelled series before the first scrape, so the measured run moves them.
+    await driveRun(controllerUrl);
+    prom = await startPrometheus(
+      Object.values(services).map((s) => ({ job: `sparkwing-${s.name}`, address: `127.0.0.1:${s.port}` })),
+      [repoPath('docs/prometheus/alerts.yml')],
+    );
+    // A first scrape of every target before the run, so rates see the counters move.
+    await until('every target up', async () => {
+      const res = await prom.query('count(up == 1)');
+      return res.data?.result[0]?.value?.[1] === '4' ? true : undefined;
+    });
+    await driveRun(controllerUrl);
+    await until('the run in Prometheus', async () => {
+      const res = await prom.query('sum(sparkwing_runs_total)');
+      return Number(res.data?.result[0]?.value?.[1] ?? 0) >= 1 ? true : undefined;
+    });
+    await sleep(2_500);
+  });
+
+  afterAll(async () => {
+    await prom?.stop();
+    await Promise.all(Object.values(services).map((s) => s.stop()));
+    await otlp?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** One blob store hit and one miss on the cache. */
+  async function touchCache() {
+    const cache = services.cache!.url;
+    const auth = { authorization: `Bearer ${adminToken}` };
+    const put = await fetch(`${cache}/bin/obs-demo`, { method: 'PUT', headers: auth, body: 'compiled' });
+    expect(put.status).toBeLessThan(300);
+    expect((await fetch(`${cache}/bin/obs-demo`, { headers: auth })).status).toBe(200);
+    expect((await fetch(`${cache}/bin/obs-missing`, { headers: auth })).status).toBe(404);
+  }
+
+  /** trigger → claim _plan → plan → claim/start/log/finish each node, acting as the runner over HTTP. */
+  async function driveRun(controllerUrl: string) {
+    const client = new ControllerClient({ baseUrl: controllerUrl, token: adminToken });
+    ({ run_id: runId } = await client.trigger({ pipeline: 'observability-demo' }));
+    const runnerId = 'obs-runner-1';
+    await client.runnerHeartbeat({ runner_id: runnerId, labels: [] });
+    const plan = await client.claim({ runner_id: runnerId, wait_ms: 5_000, run_id: runId });
+    if (!plan) throw new Error('no _plan node to claim');
+    await client.startNode(runId, plan.node.id, plan.lease.token, { runner_id: runnerId });
+    await client.plan(
+      runId,
+      { nodes: [{ id: 'build' }, { id: 'test', needs: ['build'] }] },
+      plan.lease.token,
+    );
+    await client.finishNode(runId, plan.node.id, plan.lease.token, { outcome: 'success', exit_code: 0 });
+
+    const build = await client.claim({ runner_id: runnerId, wait_ms: 5_000, run_id: runId });
+    if (!build) throw new Error('build was not claimable');
+    await client.startNode(runId, build.node.id, build.lease.token, { runner_id: runnerId });
+    const append = await fetch(`${services.logs!.url}/api/v1/logs/${runId}/${build.node.id}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${build.lease.token}`, 'content-type': 'application/x-ndjson' },
+      body: `${JSON.stringify({ msg: 'compiling', client_seq: 1 })}\n${JSON.stringify({ msg: 'done', client_seq: 2 })}\n`,
+    });
+    expect(append.status).toBe(200);
+    await client.postMetrics(runId, build.node.id, build.lease.token, [
+      { ts: new Date().toISOString(), cpu_millicores: 250, memory_bytes: 64 * 1024 * 1024 },
+    ]);
+    await touchCache();
+    await client.finishNode(runId, build.node.id, build.lease.token, { outcome: 'success', exit_code: 0 });
+
+    const test = await client.claim({ runner_id: runnerId, wait_ms: 5_000, run_id: runId });
+    if (!test) throw new Error('test was not claimable');
+    await client.startNode(runId, test.node.id, test.lease.token, { runner_id: runnerId });
+    await client.finishNode(runId, test.node.id, test.lease.token, {
+      outcome: 'failed',
+      failure_reason: 'oom_killed',
+      exit_code: 137,
+    });
+
+    // One signed webhook ping and one forged delivery.
+    const body = JSON.stringify({ zen: 'Keep it logically awesome.' });
+    const signature = `sha256=${createHmac('sha256', webhookSecret).update(body).digest('hex')}`;
+    for (const sig of [signature, 'sha256=00']) {
+      await fetch(`${controllerUrl}/webhooks/github/observability-demo`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-github-event': 'ping', 'x-hub-signature-256': sig },
+        body,
+      });
+    }
+  }
+
+  it('the run ended failed with oom_killed on its test node', async () => {
+    const client = new ControllerClient({ baseUrl: services.controller!.url, token: adminToken });
+    const detail = await client.getRun(runId);
+    expect(detail.run.status).toBe('failed');
+    const test = detail.nodes.find((n) => n.id === 'test');
+    expect(test?.result?.failure_reason).toBe('oom_killed');
+  });
+
+  it("the dashboard's main panels return non-empty results", async () => {
+    const byPanel = new Map<string, number>();
+    for (const { source, expr } of dashboardExpressions()) {
+      const title = /panel "(.+)" [A-Z]$/.exec(source)?.[1] ?? source;
+      const res = await prom.query(expr);
+      expect(res.status, `${source}: ${res.error}`).toBe('success');
+      const nonEmpty = (res.data?.result ?? []).filter((r) => r.value && r.value[1] !== 'NaN').length;
+      byPanel.set(title, (byPanel.get(title) ?? 0) + nonEmpty);
+    }
+    const empty = MAIN_PANELS.filter((title) => !byPanel.get(title));
+    expect(empty).toEqual([]);
+    for (const title of MAIN_PANELS) expect(byPanel.has(title), title).toBe(true);
+  });
+
+  it('every alert rule evaluates cleanly against the live data', async () => {
+    const rules = await until('a rule evaluation', async () => {
+      const res = await fetch(`${prom.url}/api/v1/rules`).then((r) => r.json());
+      const all = res.data.groups.flatMap((g: { rules: unknown[] }) => g.rules) as Array<{
+        name: string;
+        health: string;
+        lastError?: string;
+        lastEvaluation: string;
+      }>;
+      return all.length > 0 && all.every((r) => !r.lastEvaluation.startsWith('0001')) ? all : undefined;
+    });
+    expect(rules.length).toBe(7);
+    for (const rule of rules) expect(rule.health, `${rule.name}: ${rule.lastError}`).toBe('ok');
+  });
+
+  it('each service stays under the 1,000-series cardinality budget', async () => {
+    for (const service of Object.values(services)) {
+      const text = await fetch(`${service.url}/metrics`).then((r) => r.text());
+      const series = countSeries(text);
+      expect(series, service.name).toBeGreaterThan(10);
+      expect(series, service.name).toBeLessThan(SERIES_BUDGET);
+    }
+  });
+
+  it('every family a service exposes is in the metrics reference under that service', async () => {
+    const reference = readMetricsReference();
+    for (const service of Object.values(services)) {
+      const text = await fetch(`${service.url}/metrics`).then((r) => r.text());
+      const listed = new Set(reference.filter((r) => r.service === service.name).map((r) => r.name));
+      const missing = exposedFamilies(text).filter((name) => !listed.has(name));
+      expect(missing, service.name).toEqual([]);
+    }
+  });
+
+  it("the run's spans from controller and logs form one trace", async () => {
+    await Promise.all(Object.values(services).map((s) => s.stop()));
+    const traceId = traceIdForRun(runId);
+    const spans = await until(
+      'spans of the run',
+      async () => {
+        const mine = otlp.spans.filter((s) => s.traceId === traceId);
+        const services = new Set(mine.map((s) => s.service));
+        return services.has('sparkwing-controller') && services.has('sparkwing-logs') ? mine : undefined;
+      },
+      10_000,
+    );
+    const names = spans.map((s) => `${s.service} ${s.name}`);
+    expect(
+      names.some((n) => /^sparkwing-logs POST \/api\/v1\/logs\/:\w+\/:\w+$/.test(n)),
+      names.join('\n'),
+    ).toBe(true);
+    expect(names.some((n) => n.startsWith('sparkwing-controller POST /api/v1/runs/:id/'))).toBe(true);
+    for (const span of spans) expect(span.attributes['cicd.pipeline.run.id'], span.name).toBe(runId);
+    const logs = otlp.logs.filter((l) => l.traceId === traceId);
+    expect(logs.length).toBeGreaterThan(0);
+  });
+});
