@@ -67,7 +67,8 @@ export async function startFakeKube(options: FakeKubeOptions & { port?: number }
       const kubeconfig = {
         apiVersion: 'v1',
         kind: 'Config',
-        clusters: [{ name: 'fake-kube', cluster: { server: url } }],
+        // client-node 1.x refuses plain http unless TLS verification is marked skipped.
+        clusters: [{ name: 'fake-kube', cluster: { server: url, 'insecure-skip-tls-verify': true } }],
         users: [{ name: 'fake-kube', user: options.token ? { token: options.token } : {} }],
         contexts: [{ name: 'fake-kube', context: { cluster: 'fake-kube', user: 'fake-kube', namespace } }],
         'current-context': 'fake-kube',

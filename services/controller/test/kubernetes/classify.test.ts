@@ -34,10 +34,11 @@ describe('kubernetes dispatcher through the fake cluster', () => {
     expect(container.securityContext?.capabilities?.drop).toEqual(['ALL']);
     expect(container.env?.find((e) => e.name === 'SPARKWING_AGENT_TOKEN')?.valueFrom?.secretKeyRef?.name).toBe(job.metadata?.name);
     expect(container.env?.some((e) => e.name === 'SPARKWING_AGENT_TOKEN' && e.value)).toBe(false);
-    const text = await h.metricsText();
-    expect(sample(text, 'sparkwing_runner_lifecycle_transitions_total', { operation: 'spawn', outcome: 'success' })).toBeGreaterThanOrEqual(4);
-    expect(sample(text, 'sparkwing_runner_lifecycle_transitions_total', { operation: 'start', outcome: 'success' })).toBeGreaterThanOrEqual(4);
-    expect(sample(text, 'sparkwing_runner_lifecycle_transitions_total', { operation: 'finish', outcome: 'success' })).toBeGreaterThanOrEqual(4);
+    const count = async (operation: string) =>
+      sample(await h.metricsText(), 'sparkwing_runner_lifecycle_transitions_total', { operation, outcome: 'success' });
+    await until(async () => (await count('finish')) >= 4);
+    expect(await count('spawn')).toBeGreaterThanOrEqual(4);
+    expect(await count('start')).toBeGreaterThanOrEqual(4);
   });
 
   it.runIf(memoryCgroupsWritable())('fails an OOM-killed runner oom_killed with the death log captured', async () => {

@@ -398,8 +398,11 @@ export class KubernetesDispatcher implements Dispatcher {
     const t = this.tracked.get(name);
     if (!t) return;
     t.podName = meta.name;
-    if (type === 'DELETED') return this.onPodGone(t, origin);
-    if (t.finished) return;
+    if (type === 'DELETED') {
+      this.onPodGone(t, origin);
+      return;
+    }
+    if (t.finished || t.deleting) return;
     const verdict = classifyPod(pod, RUNNER_CONTAINER);
     const podName = meta.name ?? name;
     const endedAt = () =>
@@ -678,9 +681,8 @@ export class KubernetesDispatcher implements Dispatcher {
         }
         continue;
       }
-      if (this.tracked.get(name)?.deleting) continue;
-      const t = this.tracked.get(name);
-      if (t) t.deleting = { since: this.now(), reason: 'stranded' };
+      if (tracked?.deleting) continue;
+      if (tracked) tracked.deleting = { since: this.now(), reason: 'stranded' };
       const ok = await this.deleteJob(name);
       this.metrics.strandedJobs.inc({
         outcome: ok ? STRANDED_OUTCOMES.deleted : STRANDED_OUTCOMES.deleteFailed,
