@@ -77,7 +77,8 @@ export async function runWorker(
   if (!env.runId || !env.nodeId || !env.token) {
     throw new ConfigProblem('worker needs SPARKWING_RUN_ID, SPARKWING_NODE_ID and SPARKWING_AGENT_TOKEN');
   }
-  const controller = controllerClient({ controllerUrl: config.controllerUrl, token: env.token });
+  // Reads of the run go out with the runner token when one is set (node tokens only reach node routes).
+  const controller = controllerClient({ controllerUrl: config.controllerUrl, token: config.token ?? env.token });
   const detail = await controller.http.call('GET', `/api/v1/runs/${encodeURIComponent(env.runId)}`, {
     schema: runDetailSchema,
   });

@@ -1,0 +1,37 @@
+/** `.sparkwing/ci.ts` of the repositories the runner tests execute. */
+export const TEST_PIPELINES = `import { pipeline } from '@sparkwing/sdk';
+
+export const ci = pipeline((p) => {
+  const a = p.job('a', async (ctx) => {
+    await ctx.sh('echo building a');
+    return { n: 21 };
+  });
+  const b = p.job('b', (ctx) => ({ doubled: ctx.output(a).n * 2 })).needs(a);
+  const c = p.job('c', (ctx) => ctx.sh('echo c >&2')).needs(a);
+  p.job('d', (ctx) => ctx.log('d sees', ctx.output(b).doubled)).needs(b, c).verify(() => undefined);
+});
+
+export const failures = pipeline((p) => {
+  p.job('slow', (ctx) => ctx.sh('sleep 30')).timeout('1s');
+  p.job('unverified', () => ({ ok: false })).verify((_ctx, out) => {
+    if (!out.ok) throw new Error('output not ok');
+  });
+  p.job('exit3', (ctx) => ctx.sh('echo about to fail; exit 3'));
+});
+
+export const hog = pipeline((p) => {
+  p.job('hog', (ctx) =>
+    ctx.exec('node', ['-e', 'const a = []; for (;;) a.push(Buffer.alloc(16 * 1024 * 1024, 1));']),
+  ).resources({ memory: '160Mi' });
+});
+
+export const busy = pipeline((p) => {
+  p.job('spin', (ctx) => ctx.exec('node', ['-e', 'const end = Date.now() + 6000; while (Date.now() < end) {}']));
+});
+
+export const sleepy = pipeline((p) => {
+  p.job('nap', (ctx) => ctx.sh('sleep 3; echo rested'));
+});
+`;
+
+export const PIPELINE_NAMES = ['ci', 'failures', 'hog', 'busy', 'sleepy'];

@@ -1,0 +1,163 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
+import { LogsClient } from '@sparkwing/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createMemoryCgroup } from '../src/cgroup.js';
+import { tempDir, writeRepo } from './helpers.js';
+import { PIPELINE_NAMES, TEST_PIPELINES } from './pipelines.js';
+import { runnerEnv, type Service, type Stack, startProcess, startRunner, startStack, stopProcess, waitForRun } from './services.js';
+
+let stack: Stack;
+let uploadRef: string;
+
+beforeAll(async () => {
+  stack = await startStack();
+  uploadRef = await stack.upload(writeRepo(TEST_PIPELINES, PIPELINE_NAMES));
+});
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+async function withRunner<T>(args: string[], fn: (runner: Service) => Promise<T>, env: Record<string, string> = {}): Promise<T> {
+  const runner = await startRunner(stack, args, env);
+  try {
+    return await fn(runner);
+  } finally {
+    await runner.stop();
+  }
+}
+
+const trigger = async (pipeline: string) => (await stack.admin.trigger({ pipeline, upload_ref: uploadRef })).run_id;
+const nodeOf = (detail: Awaited<ReturnType<typeof waitForRun>>, id: string) => detail.nodes.find((node) => node.id === id)!;
+
+describe('sparkwing-runner against real controller, logs and cache processes', () => {
+  it('runs a multi-job pipeline: plan, parallel jobs, outputs to dependents, logs', async () => {
+    await withRunner(['--max-concurrent', '2', '--label', 'linux'], async (runner) => {
+      const runId = await trigger('ci');
+      const detail = await waitForRun(stack.admin, runId);
+      expect(detail.run.status).toBe('success');
+      expect(detail.nodes.map((node) => [node.id, node.status])).toEqual([
+        ['_plan', 'success'],
+        ['a', 'success'],
+        ['b', 'success'],
+        ['c', 'success'],
+        ['d', 'success'],
+      ]);
+      expect(nodeOf(detail, 'b').output).toEqual({ doubled: 42 });
+      expect(nodeOf(detail, 'a').result).toMatchObject({ success: true, failure_reason: null, exit_code: 0 });
+      const logs = new LogsClient({ baseUrl: stack.logs.url, token: stack.adminToken });
+      const d = await logs.read(runId, 'd');
+      expect(d.map((record) => record.msg)).toContain('d sees 42');
+      expect(d.at(-1)).toMatchObject({ stream: 'system', final: true });
+      const c = await logs.read(runId, 'c');
+      expect(c).toContainEqual(expect.objectContaining({ stream: 'stderr', msg: 'c' }));
+      const metrics = await (await fetch(`http://127.0.0.1:${runner.port}/metrics`)).text();
+      expect(metrics).toMatch(/sparkwing_runner_claims_total\{[^}]*outcome="claimed"[^}]*\} [1-9]/);
+      expect(metrics).toMatch(/sparkwing_node_execution_seconds_count\{[^}]*outcome="success"[^}]*\} 5/);
+      expect(metrics).toContain('sparkwing_runner_idle_slots');
+      expect((await fetch(`http://127.0.0.1:${runner.port}/healthz`)).status).toBe(200);
+    });
+  });
+
+  it('classifies timeout, verify and a non-zero exit', async () => {
+    await withRunner(['--max-concurrent', '3'], async () => {
+      const detail = await waitForRun(stack.admin, await trigger('failures'));
+      expect(detail.run.status).toBe('failed');
+      expect(nodeOf(detail, 'slow').result).toMatchObject({ success: false, failure_reason: 'timeout' });
+      expect(nodeOf(detail, 'unverified').result).toMatchObject({ success: false, failure_reason: 'verify' });
+      const exit3 = nodeOf(detail, 'exit3').result!;
+      expect(exit3).toMatchObject({ success: false, failure_reason: null, exit_code: 3 });
+      expect(exit3.logs).toContain('about to fail');
+      expect(exit3.logs.split('\n').length).toBeLessThanOrEqual(20);
+    });
+  });
+
+  it('fails a node oom_killed on the cgroup oom_kill evidence when memory is limited', async () => {
+    const probe = createMemoryCgroup(`sparkwing-probe-${process.pid}`, 64 * 1024 * 1024);
+    probe?.remove();
+    await withRunner([], async () => {
+      const detail = await waitForRun(stack.admin, await trigger('hog'));
+      const result = nodeOf(detail, 'hog').result!;
+      expect(result.success).toBe(false);
+      if (probe) expect(result).toMatchObject({ failure_reason: 'oom_killed', exit_code: 137 });
+      else expect(result.failure_reason).not.toBe('oom_killed');
+    });
+  });
+
+  it('samples the node process tree every ~2 s (a busy loop is about one core)', async () => {
+    await withRunner([], async () => {
+      const runId = await trigger('busy');
+      const detail = await waitForRun(stack.admin, runId);
+      expect(detail.run.status).toBe('success');
+      const { points } = await stack.admin.getMetrics(runId, 'spin');
+      expect(points.length).toBeGreaterThanOrEqual(2);
+      const peak = Math.max(...points.map((point) => point.cpu_millicores));
+      expect(peak).toBeGreaterThan(600);
+      expect(peak).toBeLessThan(1_500);
+      expect(Math.max(...points.map((point) => point.memory_bytes))).toBeGreaterThan(20 * 1024 * 1024);
+      const gaps = points.slice(1).map((point, i) => Date.parse(point.ts) - Date.parse(points[i]!.ts));
+      for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(1_000);
+    });
+  });
+
+  it('fails a node logs_auth when the logs service rejects its appends', async () => {
+    const strangerLogs = await startProcess('services/logs/dist/main.js', [], {
+      PORT: '0',
+      HOST: '127.0.0.1',
+      SPARKWING_DATA_DIR: tempDir('other-logs'),
+      SPARKWING_SIGNING_KEY: randomBytes(24).toString('hex'),
+    });
+    try {
+      await withRunner([], async () => {
+        const detail = await waitForRun(stack.admin, await trigger('sleepy'));
+        expect(detail.run.status).toBe('failed');
+        expect(nodeOf(detail, '_plan').result).toMatchObject({ success: false, failure_reason: 'logs_auth' });
+      }, { SPARKWING_LOGS_URL: strangerLogs.url });
+    } finally {
+      await strangerLogs.stop();
+    }
+  });
+
+  it('drains on SIGTERM: finishes the in-flight node, claims nothing new, exits 0', async () => {
+    const runner = await startRunner(stack, []);
+    const first = await trigger('sleepy');
+    for (;;) {
+      const detail = await stack.admin.getRun(first);
+      if (detail.nodes.find((node) => node.id === 'nap')?.status === 'running') break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const exited = stopProcess(runner.proc, 'SIGTERM');
+    const second = await trigger('sleepy');
+    expect(await exited).toBe(0);
+    expect((await stack.admin.getRun(first)).run.status).toBe('success');
+    const queued = await stack.admin.getRun(second);
+    expect(queued.run.status).toBe('queued');
+    expect(runner.output()).toContain('draining');
+    await stack.admin.cancelRun(second);
+  });
+
+  it('worker executes the node claimed for it and exits with its status', async () => {
+    const runId = await trigger('failures');
+    const worker = async (expectNode?: string) => {
+      const claim = await stack.admin.claim({ runner_id: 'dispatcher', run_id: runId, wait_ms: 5_000 });
+      if (!claim) throw new Error('nothing to claim');
+      if (expectNode) expect(claim.node.id).toBe(expectNode);
+      const proc = spawn(process.execPath, [resolve(import.meta.dirname, '../bin/sparkwing-runner.js'), 'worker'], {
+        env: {
+          PATH: process.env.PATH ?? '',
+          ...runnerEnv(stack),
+          SPARKWING_RUN_ID: runId,
+          SPARKWING_NODE_ID: claim.node.id,
+          SPARKWING_AGENT_TOKEN: claim.lease.token,
+        },
+        stdio: 'ignore',
+      });
+      return { node: claim.node.id, code: await new Promise<number | null>((done) => proc.on('exit', done)) };
+    };
+    expect(await worker('_plan')).toEqual({ node: '_plan', code: 0 });
+    const results = [await worker(), await worker(), await worker()];
+    expect(Object.fromEntries(results.map((r) => [r.node, r.code]))).toMatchObject({ exit3: 3, unverified: 1 });
+  });
+});
