@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ControllerClient } from '@sparkwing/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type OtlpReceiver, startOtlpReceiver } from '../../packages/telemetry/test/otlp-receiver.js';
+import { type OtlpReceiver, startOtlpReceiver } from './lib/otlp-receiver.js';
 import { readMetricsReference } from './lib/metrics-reference.js';
 import { repoPath } from './lib/paths.js';
 import { type PrometheusHandle, startPrometheus } from './lib/prometheus.js';
@@ -214,7 +214,9 @@ describe('live: a run through real services, scraped by a real Prometheus', () =
 
   it('every alert rule evaluates cleanly against the live data', async () => {
     const rules = await until('a rule evaluation', async () => {
-      const res = await fetch(`${prom.url}/api/v1/rules`).then((r) => r.json());
+      const res = (await fetch(`${prom.url}/api/v1/rules`).then((r) => r.json())) as {
+        data: { groups: Array<{ rules: unknown[] }> };
+      };
       const all = res.data.groups.flatMap((g: { rules: unknown[] }) => g.rules) as Array<{
         name: string;
         health: string;
