@@ -187,6 +187,12 @@ describe('dashboard in Chromium', () => {
     expect(await page.locator('svg.chart-mem .limit text').textContent()).toBe('limit 1.0 GiB');
     expect(await page.locator('svg.chart-cpu .limit text').textContent()).toBe('limit 2.00 cores');
     await page.getByText('Killed').first().waitFor();
+    const polls: string[] = [];
+    page.on('request', (request) => {
+      if (new URL(request.url()).pathname === `/api/v1/runs/${runs.failed}`) polls.push(request.url());
+    });
+    await page.waitForTimeout(4_500);
+    expect(polls).toEqual([]);
     await shot(page, 'run-failed-1280');
     await page.setViewportSize({ width: 390, height: 844 });
     await shot(page, 'run-failed-390');
@@ -197,6 +203,10 @@ describe('dashboard in Chromium', () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await signIn(context, tokens.full, `/runs/${runs.running}/nodes/rollout`);
     const lines = page.locator('[data-testid="log-lines"] .log-line');
+    let polls = 0;
+    page.on('request', (request) => {
+      if (new URL(request.url()).pathname === `/api/v1/runs/${runs.running}`) polls += 1;
+    });
     await expect.poll(() => lines.count()).toBe(2);
     expect(await page.getByTestId('stream-state').textContent()).toBe('live');
     await appendLogs(seed, rollout, ['waiting for rollout', 'replica 1/3 ready', 'replica 2/3 ready']);
@@ -208,6 +218,7 @@ describe('dashboard in Chromium', () => {
     await expect.poll(() => lines.count()).toBe(3);
     expect(await page.getByTestId('match-count').textContent()).toBe('3 matches');
     await page.getByRole('searchbox', { name: 'Search the log' }).fill('');
+    await expect.poll(() => polls, { timeout: 10_000 }).toBeGreaterThan(1);
     await shot(page, 'run-running-1280');
     await context.close();
   });

@@ -28,7 +28,7 @@ export function RunsTable({ runs }: { runs: Run[] }) {
               Branch / commit
             </th>
             <th scope="col">Started</th>
-            <th scope="col" className="num">
+            <th scope="col" className="num hide-sm">
               Duration
             </th>
           </tr>
@@ -60,10 +60,11 @@ export function RunsTable({ runs }: { runs: Run[] }) {
                   </span>
                 )}
               </td>
-              <td>
+              <td className="nowrap">
                 <Time iso={run.started_at ?? run.created_at} />
+                <div className="show-sm muted small">{formatDuration(liveDuration(run))}</div>
               </td>
-              <td className="num">{formatDuration(liveDuration(run))}</td>
+              <td className="num hide-sm">{formatDuration(liveDuration(run))}</td>
             </tr>
           ))}
         </tbody>
