@@ -6,7 +6,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryCgroup } from '../src/cgroup.js';
 import { tempDir, writeRepo } from './helpers.js';
 import { PIPELINE_NAMES, TEST_PIPELINES } from './pipelines.js';
-import { runnerEnv, type Service, type Stack, startProcess, startRunner, startStack, stopProcess, waitForRun } from './services.js';
+import {
+  runnerEnv,
+  type Service,
+  type Stack,
+  startProcess,
+  startRunner,
+  startStack,
+  stopProcess,
+  waitForRun,
+} from './services.js';
 
 let stack: Stack;
 let uploadRef: string;
@@ -20,7 +29,11 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-async function withRunner<T>(args: string[], fn: (runner: Service) => Promise<T>, env: Record<string, string> = {}): Promise<T> {
+async function withRunner<T>(
+  args: string[],
+  fn: (runner: Service) => Promise<T>,
+  env: Record<string, string> = {},
+): Promise<T> {
   const runner = await startRunner(stack, args, env);
   try {
     return await fn(runner);
@@ -29,8 +42,10 @@ async function withRunner<T>(args: string[], fn: (runner: Service) => Promise<T>
   }
 }
 
-const trigger = async (pipeline: string) => (await stack.admin.trigger({ pipeline, upload_ref: uploadRef })).run_id;
-const nodeOf = (detail: Awaited<ReturnType<typeof waitForRun>>, id: string) => detail.nodes.find((node) => node.id === id)!;
+const trigger = async (pipeline: string) =>
+  (await stack.admin.trigger({ pipeline, upload_ref: uploadRef })).run_id;
+const nodeOf = (detail: Awaited<ReturnType<typeof waitForRun>>, id: string) =>
+  detail.nodes.find((node) => node.id === id)!;
 
 describe('sparkwing-runner against real controller, logs and cache processes', () => {
   it('runs a multi-job pipeline: plan, parallel jobs, outputs to dependents, logs', async () => {
@@ -110,11 +125,18 @@ describe('sparkwing-runner against real controller, logs and cache processes', (
       SPARKWING_SIGNING_KEY: randomBytes(24).toString('hex'),
     });
     try {
-      await withRunner([], async () => {
-        const detail = await waitForRun(stack.admin, await trigger('sleepy'));
-        expect(detail.run.status).toBe('failed');
-        expect(nodeOf(detail, '_plan').result).toMatchObject({ success: false, failure_reason: 'logs_auth' });
-      }, { SPARKWING_LOGS_URL: strangerLogs.url });
+      await withRunner(
+        [],
+        async () => {
+          const detail = await waitForRun(stack.admin, await trigger('sleepy'));
+          expect(detail.run.status).toBe('failed');
+          expect(nodeOf(detail, '_plan').result).toMatchObject({
+            success: false,
+            failure_reason: 'logs_auth',
+          });
+        },
+        { SPARKWING_LOGS_URL: strangerLogs.url },
+      );
     } finally {
       await strangerLogs.stop();
     }
@@ -144,20 +166,27 @@ describe('sparkwing-runner against real controller, logs and cache processes', (
       const claim = await stack.admin.claim({ runner_id: 'dispatcher', run_id: runId, wait_ms: 5_000 });
       if (!claim) throw new Error('nothing to claim');
       if (expectNode) expect(claim.node.id).toBe(expectNode);
-      const proc = spawn(process.execPath, [resolve(import.meta.dirname, '../bin/sparkwing-runner.js'), 'worker'], {
-        env: {
-          PATH: process.env.PATH ?? '',
-          ...runnerEnv(stack),
-          SPARKWING_RUN_ID: runId,
-          SPARKWING_NODE_ID: claim.node.id,
-          SPARKWING_AGENT_TOKEN: claim.lease.token,
+      const proc = spawn(
+        process.execPath,
+        [resolve(import.meta.dirname, '../bin/sparkwing-runner.js'), 'worker'],
+        {
+          env: {
+            PATH: process.env.PATH ?? '',
+            ...runnerEnv(stack),
+            SPARKWING_RUN_ID: runId,
+            SPARKWING_NODE_ID: claim.node.id,
+            SPARKWING_AGENT_TOKEN: claim.lease.token,
+          },
+          stdio: 'ignore',
         },
-        stdio: 'ignore',
-      });
+      );
       return { node: claim.node.id, code: await new Promise<number | null>((done) => proc.on('exit', done)) };
     };
     expect(await worker('_plan')).toEqual({ node: '_plan', code: 0 });
     const results = [await worker(), await worker(), await worker()];
-    expect(Object.fromEntries(results.map((r) => [r.node, r.code]))).toMatchObject({ exit3: 3, unverified: 1 });
+    expect(Object.fromEntries(results.map((r) => [r.node, r.code]))).toMatchObject({
+      exit3: 3,
+      unverified: 1,
+    });
   });
 });

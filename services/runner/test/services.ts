@@ -16,7 +16,12 @@ export interface Service {
 }
 
 /** Spawns a service's dist/main.js and resolves once its `listening` log line names the port. */
-export function startProcess(entry: string, args: string[], env: Record<string, string>, portField = 'port'): Promise<Service> {
+export function startProcess(
+  entry: string,
+  args: string[],
+  env: Record<string, string>,
+  portField = 'port',
+): Promise<Service> {
   return new Promise((resolvePromise, reject) => {
     const proc = spawn(process.execPath, [join(ROOT, entry), ...args], {
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', LOG_LEVEL: 'info', ...env },
@@ -93,12 +98,25 @@ export async function startStack(): Promise<Stack> {
     SPARKWING_LEASE_DURATION: '10s',
     SPARKWING_SWEEP_INTERVAL: '1s',
   });
-  const shared = { SPARKWING_SIGNING_KEY: signingKey, SPARKWING_CONTROLLER_URL: controller.url, PORT: '0', HOST: '127.0.0.1' };
-  const logs = await startProcess('services/logs/dist/main.js', [], { ...shared, SPARKWING_DATA_DIR: tempDir('logs') });
-  const cache = await startProcess('services/cache/dist/main.js', [], { ...shared, SPARKWING_DATA_DIR: tempDir('cache') });
+  const shared = {
+    SPARKWING_SIGNING_KEY: signingKey,
+    SPARKWING_CONTROLLER_URL: controller.url,
+    PORT: '0',
+    HOST: '127.0.0.1',
+  };
+  const logs = await startProcess('services/logs/dist/main.js', [], {
+    ...shared,
+    SPARKWING_DATA_DIR: tempDir('logs'),
+  });
+  const cache = await startProcess('services/cache/dist/main.js', [], {
+    ...shared,
+    SPARKWING_DATA_DIR: tempDir('cache'),
+  });
   const admin = new ControllerClient({ baseUrl: controller.url, token: adminToken });
   // Reading dependencies' outputs needs runs.read until node tokens may read their own run.
-  const runnerToken = (await admin.createToken({ name: 'runner', kind: 'runner', scopes: ['nodes.claim', 'runs.read'] })).token;
+  const runnerToken = (
+    await admin.createToken({ name: 'runner', kind: 'runner', scopes: ['nodes.claim', 'runs.read'] })
+  ).token;
   const cacheClient = new CacheClient({ baseUrl: cache.url, token: adminToken });
   return {
     controller,
@@ -126,7 +144,11 @@ export function runnerEnv(stack: Stack, logsUrl = stack.logs.url): Record<string
 }
 
 /** Starts `sparkwing-runner runner` and resolves once it serves metrics. */
-export function startRunner(stack: Stack, args: string[], env: Record<string, string> = {}): Promise<Service> {
+export function startRunner(
+  stack: Stack,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<Service> {
   return startProcess(
     'services/runner/bin/sparkwing-runner.js',
     ['runner', '--metrics-port', '0', ...args],
@@ -140,7 +162,10 @@ export async function waitForRun(admin: ControllerClient, runId: string, timeout
   for (;;) {
     const detail = await admin.getRun(runId);
     if (['success', 'failed', 'cancelled'].includes(detail.run.status)) return detail;
-    if (Date.now() > deadline) throw new Error(`run ${runId} still ${detail.run.status}: ${JSON.stringify(detail.nodes.map((n) => [n.id, n.status]))}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `run ${runId} still ${detail.run.status}: ${JSON.stringify(detail.nodes.map((n) => [n.id, n.status]))}`,
+      );
     await new Promise((r) => setTimeout(r, 100));
   }
 }
