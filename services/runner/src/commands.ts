@@ -78,7 +78,10 @@ export async function runWorker(
     throw new ConfigProblem('worker needs SPARKWING_RUN_ID, SPARKWING_NODE_ID and SPARKWING_AGENT_TOKEN');
   }
   // Reads of the run go out with the runner token when one is set (node tokens only reach node routes).
-  const controller = controllerClient({ controllerUrl: config.controllerUrl, token: config.token ?? env.token });
+  const controller = controllerClient({
+    controllerUrl: config.controllerUrl,
+    token: config.token ?? env.token,
+  });
   const detail = await controller.http.call('GET', `/api/v1/runs/${encodeURIComponent(env.runId)}`, {
     schema: runDetailSchema,
   });
