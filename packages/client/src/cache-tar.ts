@@ -94,7 +94,10 @@ async function* tarChunks(options: PackOptions): AsyncGenerator<Buffer> {
  * so the executable bit survives; symlinks kept as links). Missing files throw.
  */
 export function packTree(options: PackOptions): Readable {
-  return Readable.from(tarChunks(options)).pipe(createGzip());
+  const source = Readable.from(tarChunks(options));
+  const gzip = createGzip();
+  source.on('error', (error) => gzip.destroy(error));
+  return source.pipe(gzip);
 }
 
 export async function packTreeToBuffer(options: PackOptions): Promise<Buffer> {
@@ -205,6 +208,7 @@ export async function extractTarball(
   let chain: Promise<void> = Promise.resolve();
 
   const handle = async (entry: ReadEntry): Promise<void> => {
+    current = entry;
     if (failure) return void entry.resume();
     if (SKIPPED_TYPES.has(entry.type)) return void entry.resume();
     entries += 1;
@@ -226,6 +230,7 @@ export async function extractTarball(
     if (entry.type !== 'Directory') files.push(rel);
   };
 
+  let current: ReadEntry | null = null;
   parser.on('entry', (entry: ReadEntry) => {
     entry.pause();
     chain = chain.then(() =>
@@ -254,6 +259,8 @@ export async function extractTarball(
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     failure ??= error instanceof UnsafeTarError ? error : new UnsafeTarError(`bad archive: ${message}`);
+    // The input is gone: an entry waiting for more data would wait forever.
+    (current as ReadEntry | null)?.destroy(failure);
   }
   await chain;
   if (failure) throw failure;
@@ -275,5 +282,8 @@ async function maybeGunzip(input: Readable): Promise<Readable> {
     }
   }
   const raw = Readable.from(rest());
-  return head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b ? raw.pipe(createGunzip()) : raw;
+  if (head.length < 2 || head[0] !== 0x1f || head[1] !== 0x8b) return raw;
+  const gunzip = createGunzip();
+  raw.on('error', (error) => gunzip.destroy(error));
+  return raw.pipe(gunzip);
 }

@@ -1,6 +1,7 @@
 import { errorHandler, notFoundHandler, observeRequests, requestId } from '@sparkwing/telemetry';
 import { Hono } from 'hono';
 import type { CacheDeps } from './deps.js';
+import { rejectDotSegments } from './dot-segments.js';
 import { blobRoutes } from './routes/blobs.js';
 import { gitRoutes } from './routes/git.js';
 import { healthRoutes } from './routes/health.js';
@@ -12,6 +13,7 @@ export function createApp(deps: CacheDeps) {
   const app = new Hono()
     .use(requestId())
     .use(observeRequests({ service: 'cache', metrics: deps.metrics.http, logger: deps.logger }))
+    .use(rejectDotSegments())
     .route('/', healthRoutes(deps))
     .route('/', proxyRoutes(deps))
     .route('/', gitRoutes(deps))

@@ -1,0 +1,161 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync } from 'node:fs';
+import http from 'node:http';
+import { join } from 'node:path';
+import { CacheClient } from '@sparkwing/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CacheProcess, nodeToken, SIGNING_KEY, startCache } from './helpers.js';
+import { signNodeToken } from '@sparkwing/contracts';
+
+let cache: CacheProcess;
+let client: CacheClient;
+const token = nodeToken('run_blobs', 'build');
+
+/** Raw request so paths reach the server exactly as written (fetch would normalise `..`). */
+function rawRequest(method: string, path: string, body?: Buffer): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(
+      { host: '127.0.0.1', port: cache.port, method, path, headers: { authorization: `Bearer ${token}` } },
+      (response) => {
+        response.resume();
+        resolve(response.statusCode ?? 0);
+      },
+    );
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
+function filesUnder(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true }).map(String).sort();
+}
+
+beforeAll(async () => {
+  cache = await startCache({ SPARKWING_BLOB_MAX_BYTES: '100000', SPARKWING_FETCH_INTERVAL: '1h' });
+  client = new CacheClient({ baseUrl: cache.url, token });
+});
+
+afterAll(async () => {
+  await cache?.stop();
+});
+
+describe('blob stores', () => {
+  it('puts, heads and gets bin and cache entries', async () => {
+    const bytes = randomBytes(50_000);
+    expect(await client.hasBin('pipeline-abc123')).toBe(false);
+    expect(await client.getBin('pipeline-abc123')).toBeNull();
+    await client.putBin('pipeline-abc123', bytes);
+    expect(await client.hasBin('pipeline-abc123')).toBe(true);
+    expect(await client.getBin('pipeline-abc123')).toEqual(bytes);
+    await client.putCache('node_modules-linux-x64.tgz', bytes.subarray(0, 10));
+    expect(await client.getCache('node_modules-linux-x64.tgz')).toEqual(bytes.subarray(0, 10));
+    const metrics = await (await fetch(`${cache.url}/metrics`)).text();
+    expect(metrics).toMatch(/sparkwing_gitcache_cache_hits_total\{store="bin",service="cache"\} 2/);
+    expect(metrics).toMatch(/sparkwing_gitcache_cache_misses_total\{store="bin",service="cache"\} 2/);
+  });
+
+  it('stores artifacts per run and lists them', async () => {
+    await client.putArtifact('run_blobs', 'reports/junit.xml', Buffer.from('<xml/>'));
+    await client.putArtifact('run_blobs', 'coverage.txt', Buffer.from('99%'));
+    expect((await client.getArtifact('run_blobs', 'reports/junit.xml'))?.toString()).toBe('<xml/>');
+    const list = await client.listArtifacts('run_blobs');
+    expect(list.artifacts.map((artifact) => [artifact.path, artifact.size])).toEqual([
+      ['coverage.txt', 3],
+      ['reports/junit.xml', 6],
+    ]);
+  });
+
+  it('refuses bad keys and traversal with 400 and writes nothing', async () => {
+    const before = filesUnder(cache.dataDir);
+    const attempts = [
+      '/bin/..',
+      '/bin/..%2F..%2Fescape',
+      '/bin/.hidden',
+      '/bin/a%00b',
+      `/bin/${'k'.repeat(300)}`,
+      '/cache/..%2Fbin%2Fx',
+      '/artifacts/run_blobs/../../bin/x',
+      '/artifacts/run_blobs/a/../../x',
+      '/artifacts/run_blobs/%2Fetc%2Fpasswd',
+      '/artifacts/run_blobs/a%00b',
+      '/artifacts/..%2Fx/file',
+    ];
+    for (const path of attempts) {
+      const status = await rawRequest('PUT', path, Buffer.from('evil'));
+      expect(status, path).toBe(400);
+    }
+    expect(filesUnder(cache.dataDir)).toEqual(before);
+  });
+
+  it('refuses oversized bodies with 413, declared or streamed, and writes nothing', async () => {
+    const before = filesUnder(cache.dataDir);
+    await expect(client.putBin('too-big', randomBytes(150_000))).rejects.toMatchObject({ status: 413 });
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let i = 0; i < 20; i += 1) controller.enqueue(randomBytes(10_000));
+        controller.close();
+      },
+    });
+    await expect(client.putCache('too-big-streamed', stream)).rejects.toMatchObject({ status: 413 });
+    expect(filesUnder(cache.dataDir)).toEqual(before);
+  });
+
+  it('answers 401 without or with a bad token and 403 for another run', async () => {
+    const anonymous = new CacheClient({ baseUrl: cache.url });
+    await expect(anonymous.getBin('pipeline-abc123')).rejects.toMatchObject({ status: 401 });
+    const forged = new CacheClient({
+      baseUrl: cache.url,
+      token: signNodeToken('another-key-entirely-0000', {
+        run_id: 'run_blobs',
+        node_id: 'x',
+        attempt: 1,
+        exp: Date.now() + 60_000,
+      }),
+    });
+    await expect(forged.putBin('x', Buffer.from('x'))).rejects.toMatchObject({ status: 401 });
+    const expired = new CacheClient({
+      baseUrl: cache.url,
+      token: signNodeToken(SIGNING_KEY, {
+        run_id: 'run_blobs',
+        node_id: 'x',
+        attempt: 1,
+        exp: Date.now() - 1,
+      }),
+    });
+    await expect(expired.getBin('pipeline-abc123')).rejects.toMatchObject({ status: 401 });
+    await expect(client.putArtifact('run_other', 'x.txt', Buffer.from('x'))).rejects.toMatchObject({
+      status: 403,
+    });
+    const proxyIsOpen = await fetch(`${cache.url}/health`);
+    expect(proxyIsOpen.status).toBe(200);
+  });
+});
+
+describe('eviction', () => {
+  it('removes least recently used entries once the store exceeds its budget', async () => {
+    const small = await startCache({ SPARKWING_CACHE_MAX_BYTES: '250000', SPARKWING_FETCH_INTERVAL: '1h' });
+    const smallClient = new CacheClient({ baseUrl: small.url, token });
+    try {
+      await smallClient.putBin('a', randomBytes(100_000));
+      await new Promise((done) => setTimeout(done, 20));
+      await smallClient.putBin('b', randomBytes(100_000));
+      await new Promise((done) => setTimeout(done, 20));
+      expect(await smallClient.getBin('a')).not.toBeNull();
+      await new Promise((done) => setTimeout(done, 50));
+      await smallClient.putBin('c', randomBytes(100_000));
+      let remaining: string[] = [];
+      for (let i = 0; i < 50; i += 1) {
+        await new Promise((done) => setTimeout(done, 100));
+        remaining = filesUnder(join(small.dataDir, 'bin'));
+        if (remaining.length === 2) break;
+      }
+      expect(remaining).toEqual(['a', 'c']);
+      const metrics = await (await fetch(`${small.url}/metrics`)).text();
+      expect(metrics).toMatch(/sparkwing_cache_evictions_total\{store="bin",service="cache"\} 1/);
+      expect(metrics).toMatch(/sparkwing_cache_bytes\{store="bin",service="cache"\} 200000/);
+    } finally {
+      await small.stop();
+    }
+  });
+});
