@@ -4,3 +4,4 @@ export * from './http.js';
 export * from './otel.js';
 export * from './cicd.js';
 export * from './run-path.js';
+export * from './fetch-spans.js';

@@ -9,6 +9,7 @@ import {
   trace,
 } from '@opentelemetry/api';
 import { CICD } from './cicd.js';
+import { instrumentFetch } from './fetch-spans.js';
 import { RunIdGenerator, rootSpanIdForRun, traceIdForRun } from './run-ids.js';
 
 export { rootSpanIdForRun, traceIdForRun } from './run-ids.js';
@@ -34,6 +35,8 @@ export interface TelemetryOptions {
   /** OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: full URL, used as is. */
   logsEndpoint?: string;
   version?: string;
+  /** Trace outgoing `fetch` calls about a run as CLIENT spans in its trace (default true). */
+  instrumentFetch?: boolean;
   /**
    * Where unset options are looked up, following the OpenTelemetry SDK environment specification (the SDK
    * reads OTEL_* itself too). Defaults to `process.env`; tests pass a record.
@@ -114,13 +117,18 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Telemet
     instrumentations: [],
   });
   sdk.start();
+  const restoreFetch =
+    tracesUrl && options.instrumentFetch !== false ? instrumentFetch(serviceName) : () => undefined;
   return {
     enabled: true,
     ...resolved,
     flush: async () => {
       await Promise.all([spanProcessor?.forceFlush(), logProcessor?.forceFlush()]);
     },
-    shutdown: () => sdk.shutdown(),
+    shutdown: async () => {
+      restoreFetch();
+      await sdk.shutdown();
+    },
   };
 }
 

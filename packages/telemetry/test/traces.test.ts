@@ -85,7 +85,7 @@ describe('one trace per run across processes', () => {
 
   it('every span of the run carries the trace id derived from the run id', () => {
     const traceId = traceIdForRun(runId);
-    expect(receiver.spans.length).toBe(4);
+    expect(receiver.spans.length).toBe(5);
     for (const span of receiver.spans) expect(span.traceId, span.name).toBe(traceId);
   });
 
@@ -116,6 +116,17 @@ describe('one trace per run across processes', () => {
       'cicd.pipeline.run.id': runId,
       'cicd.pipeline.task.name': 'build',
     });
+  });
+
+  it('outgoing fetch calls about the run are CLIENT spans in its trace; others are not traced', () => {
+    const client = receiver.spans.find((s) => s.service === 'sparkwing-runner' && s.name.startsWith('POST'));
+    expect(client?.name).toBe('POST /api/v1/runs/{run_id}/nodes/{node_id}/heartbeat');
+    expect(client?.attributes).toMatchObject({
+      'http.response.status_code': 200,
+      'cicd.pipeline.run.id': runId,
+      'cicd.pipeline.task.name': 'build',
+    });
+    expect(receiver.spans.some((s) => s.name.includes('/api/v1/health'))).toBe(false);
   });
 
   it('log records carry the trace and span id of the span they were written in', () => {
