@@ -359,9 +359,15 @@ line(8, [
     ],
     { unit: 's', w: 8 },
   ),
-  series('Live log streams', 'Open SSE log streams.', [['sum(sparkwing_logs_active_streams)', 'streams']], {
-    w: 8,
-  }),
+  series(
+    'Live log streams',
+    'Open SSE log streams on the logs service, and those the web dashboard proxies.',
+    [
+      ['sum(sparkwing_logs_active_streams)', 'logs service'],
+      ['sum(sparkwing_web_active_sse_proxies)', 'via web'],
+    ],
+    { w: 8 },
+  ),
 ]);
 line(8, [
   series(
