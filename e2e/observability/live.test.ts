@@ -114,9 +114,9 @@ describe('live: a run through real services, scraped by a real Prometheus', () =
       return res.data?.result[0]?.value?.[1] === '4' ? true : undefined;
     });
     await driveRun(controllerUrl);
-    await until('the run in Prometheus', async () => {
+    await until('both runs in Prometheus', async () => {
       const res = await prom.query('sum(sparkwing_runs_total)');
-      return Number(res.data?.result[0]?.value?.[1] ?? 0) >= 1 ? true : undefined;
+      return Number(res.data?.result[0]?.value?.[1] ?? 0) >= 2 ? true : undefined;
     });
     await sleep(2_500);
   });
