@@ -20,7 +20,9 @@ const TEST_WORKER = join(here, 'fixtures', 'test-worker.mjs');
 
 /** Runs the container's `sparkwing-runner worker` as the test worker script (node ids pick its behaviour). */
 export const testWorkerResolver: CommandResolver = ({ argv }) =>
-  argv[0] === 'sparkwing-runner' ? { command: process.execPath, args: [TEST_WORKER, ...argv.slice(1)] } : null;
+  argv[0] === 'sparkwing-runner'
+    ? { command: process.execPath, args: [TEST_WORKER, ...argv.slice(1)] }
+    : null;
 
 export interface KubeHarness {
   kube: FakeKube;
@@ -41,7 +43,9 @@ export interface KubeHarness {
   close(): Promise<void>;
 }
 
-export async function kubeHarness(options: { env?: Record<string, string>; resolver?: CommandResolver } = {}): Promise<KubeHarness> {
+export async function kubeHarness(
+  options: { env?: Record<string, string>; resolver?: CommandResolver } = {},
+): Promise<KubeHarness> {
   const dir = mkdtempSync(join(tmpdir(), 'sparkwing-k8s-'));
   const planFile = join(dir, 'plans.json');
   const plans: Record<string, PlanNode[]> = {};
@@ -55,7 +59,11 @@ export async function kubeHarness(options: { env?: Record<string, string>; resol
   const kc = new KubeConfig();
   kc.loadFromFile(kubeconfig);
   const logLines: Array<Record<string, unknown>> = [];
-  const logger = createLogger({ service: 'controller', level: 'debug', write: (line) => logLines.push(JSON.parse(line)) });
+  const logger = createLogger({
+    service: 'controller',
+    level: 'debug',
+    write: (line) => logLines.push(JSON.parse(line)),
+  });
 
   let ctl!: Controller;
   let server!: ReturnType<typeof serve>;
@@ -131,7 +139,10 @@ export async function kubeHarness(options: { env?: Record<string, string>; resol
   return h;
 }
 
-export async function until<T>(probe: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 20_000): Promise<T> {
+export async function until<T>(
+  probe: () => Promise<T | undefined | null | false> | T | undefined | null | false,
+  timeoutMs = 20_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

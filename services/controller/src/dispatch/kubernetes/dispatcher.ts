@@ -469,6 +469,17 @@ export class KubernetesDispatcher implements Dispatcher {
       }
       case 'exited': {
         t.finished = true;
+        if (meta.deletionTimestamp) {
+          // Someone else deleted the pod (kubectl delete, node drain): the runner is lost, not failing.
+          const lost = this.failIfActive(t, {
+            failure_reason: 'agent_lost',
+            exit_code: verdict.exitCode,
+            error: `runner pod ${podName} was deleted before reporting a result (exit ${verdict.exitCode})`,
+          });
+          this.transition(OP.markLost, OUTCOME.vanished, origin, t.createdAt, t.image);
+          if (lost) this.captureDeathLog(t, podName, endedAt(), 'Deleted');
+          return;
+        }
         if (verdict.reason === 'StartError' && !t.countedStages.has(STAGE.containerCreate)) {
           this.metrics.observeSpawnFailure(STAGE.containerCreate, t.image);
         }
@@ -587,7 +598,12 @@ export class KubernetesDispatcher implements Dispatcher {
       if (!name || !target) continue;
       existing.add(name);
       const node = active.get(`${target.runId}\0${target.nodeId}`);
-      if (!node || node.attempt !== target.attempt || node.runnerId !== name) continue;
+      if (
+        !node ||
+        node.attempt !== target.attempt ||
+        jobName(target.runId, target.nodeId, target.attempt) !== name
+      )
+        continue;
       this.tracked.set(name, {
         jobName: name,
         ...target,
@@ -674,6 +690,11 @@ export class KubernetesDispatcher implements Dispatcher {
       const holds =
         node && node.attempt === target.attempt && (node.status === 'claimed' || node.status === 'running');
       if (holds) continue;
+      // A runner reports its result a moment before its pod exits: only Jobs that outlive that are stranded.
+      const tracked = this.tracked.get(name);
+      if (tracked && !tracked.finished) continue;
+      const endedAt = node?.finished_at ? Date.parse(node.finished_at) : 0;
+      if (this.now() - endedAt < 2 * this.deps.config.resyncIntervalMs) continue;
       if (jobFinished(job)) {
         if (!this.keptJobs.has(name)) {
           this.keptJobs.add(name);
