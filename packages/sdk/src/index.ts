@@ -18,12 +18,5 @@ export type { JobContext, JobRuntime, LogRecord } from './context.js';
 export { createContext } from './context.js';
 export type { ShellOptions, ShellResult } from './shell.js';
 export { runJob, type JobResult } from './run-job.js';
-export {
-  parseSparkwingConfig,
-  findPipeline,
-  ConfigError,
-  type SparkwingConfig,
-  type PipelineEntry,
-} from './config.js';
 export type { ChildTask, ChildMessage, ParentMessage } from './protocol.js';
 export { childMain } from './child.js';

@@ -1,4 +1,4 @@
-import { parseDuration } from '@sparkwing/contracts';
+import { durationMs as parseDuration } from './duration.js';
 import type { JobContext } from './context.js';
 import { PipelineError } from './errors.js';
 

@@ -1,4 +1,5 @@
-import { PLAN_NODE_ID, type PlanNode, type PlanRequest } from '@sparkwing/contracts';
+import type { PlanNode, PlanRequest } from '@sparkwing/contracts';
+import { PLAN_NODE as PLAN_NODE_ID } from './duration.js';
 import { PipelineError } from './errors.js';
 import { buildJobs, type JobDef, type Pipeline } from './pipeline.js';
 

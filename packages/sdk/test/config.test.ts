@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, findPipeline, parseSparkwingConfig } from '../src/index.js';
+import { ConfigError, findPipeline, parseSparkwingConfig } from '../src/config.js';
 
 const VALID = `pipelines:
   - name: ci

@@ -8,9 +8,9 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { build, version as esbuildVersion } from 'esbuild';
 
 /** Bumped when the generated entry or build options change, so old bundles are not reused. */
 const BUNDLE_FORMAT = 1;
@@ -30,13 +30,23 @@ export interface BundleResult {
   ms: number;
 }
 
+/** esbuild's version without loading esbuild: it is only imported when a bundle must be built. */
+const esbuildVersion: string = createRequire(import.meta.url)('esbuild/package.json').version;
+
 let sdkEntryMemo: { path: string; hash: string } | undefined;
 
 /** The SDK build every bundle is compiled against (pipelines need no npm install of their own). */
 export function sdkEntry(): { path: string; hash: string } {
   if (!sdkEntryMemo) {
     const path = fileURLToPath(import.meta.resolve('@sparkwing/sdk'));
-    sdkEntryMemo = { path, hash: createHash('sha256').update(readFileSync(path)).digest('hex') };
+    const dist = dirname(path);
+    const hash = createHash('sha256');
+    for (const file of readdirSync(dist)
+      .filter((name) => name.endsWith('.js'))
+      .sort()) {
+      hash.update(file).update(readFileSync(join(dist, file)));
+    }
+    sdkEntryMemo = { path, hash: hash.digest('hex') };
   }
   return sdkEntryMemo;
 }
@@ -105,6 +115,7 @@ export async function bundlePipeline(
     }
   }
   const sdk = sdkEntry().path;
+  const { build } = await import('esbuild');
   await build({
     stdin: {
       contents: entrySource(sparkwingDir),

@@ -11,7 +11,8 @@ import {
   parseMemoryQuantity,
   type PlanRequest,
 } from '@sparkwing/contracts';
-import { type ChildTask, findPipeline, Masker, parseSparkwingConfig } from '@sparkwing/sdk';
+import { type ChildTask, Masker } from '@sparkwing/sdk';
+import { findPipeline, parseSparkwingConfig } from '@sparkwing/sdk/config';
 import { type Logger, silentLogger } from '@sparkwing/telemetry';
 import { type BinCache, bundlePipeline } from './bundle.js';
 import { createMemoryCgroup, type MemoryCgroup } from './cgroup.js';
@@ -153,7 +154,7 @@ export async function executeClaim(claim: ClaimResponse, deps: ExecutorDeps): Pr
     execution.bundle = { key: bundle.key, source: bundle.source, ms: Math.round(bundle.ms) };
     line(
       'system',
-      `compiled pipeline ${bundle.key} (${bundle.source === 'built' ? `built in ${Math.round(bundle.ms)}ms` : `${bundle.source} cache`})`,
+      `compiled pipeline ${bundle.key} (${bundle.source === 'built' ? 'built' : `${bundle.source} cache`} in ${Math.round(bundle.ms)}ms)`,
     );
 
     const task: ChildTask =

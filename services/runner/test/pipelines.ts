@@ -25,8 +25,10 @@ export const hog = pipeline((p) => {
   ).resources({ memory: '160Mi' });
 });
 
+const SPIN = 'const t = Date.now(); while (Date.now() < t + 6000) {} const u = process.cpuUsage(); console.log(JSON.stringify({ cpu_ms: (u.user + u.system) / 1000, wall_ms: Date.now() - t }));';
+
 export const busy = pipeline((p) => {
-  p.job('spin', (ctx) => ctx.exec('node', ['-e', 'const end = Date.now() + 6000; while (Date.now() < end) {}']));
+  p.job('spin', async (ctx) => JSON.parse((await ctx.exec('node', ['-e', SPIN])).stdout));
 });
 
 export const sleepy = pipeline((p) => {

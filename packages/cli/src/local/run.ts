@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { LogShipper } from '@sparkwing/client';
 import { isTerminalRunStatus, type RunDetail } from '@sparkwing/contracts';
 import { startPool } from '@sparkwing/runner';
-import { ConfigError, findPipeline, parseSparkwingConfig } from '@sparkwing/sdk';
+import { ConfigError, findPipeline, parseSparkwingConfig } from '@sparkwing/sdk/config';
 import { jsonReporter, type Reporter, terminalReporter } from './render.js';
 import { openLocalStack } from './stack.js';
 
