@@ -33,7 +33,6 @@ export function job(
     ttl?: number;
     deadline?: number;
     labels?: Record<string, string>;
-    env?: V1Job['spec'] extends infer S ? unknown : never;
   } = {},
 ): V1Job {
   return {

@@ -120,7 +120,7 @@ export class KubernetesDispatcher implements Dispatcher {
     this.stopped = true;
     for (const u of this.unsubscribers.splice(0)) u();
     for (const t of this.timers.splice(0)) clearInterval(t);
-    this.podWatch.stop();
+    await this.podWatch.stop();
     await Promise.allSettled([...this.inflight]);
   }
 

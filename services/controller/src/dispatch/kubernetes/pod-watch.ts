@@ -28,9 +28,11 @@ export class PodWatch {
     this.loop = this.run();
   }
 
-  stop(): void {
+  /** Aborts the open watch and resolves once the loop has exited. */
+  async stop(): Promise<void> {
     this.stopped = true;
     this.abort?.abort();
+    await this.loop;
   }
 
   private async run(): Promise<void> {
