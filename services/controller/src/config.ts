@@ -1,5 +1,6 @@
 import { durationSchema } from '@sparkwing/contracts';
 import { z } from 'zod';
+import { kubernetesEnvShape } from './dispatch/kubernetes/config.js';
 
 const duration = (fallback: string) => z.string().default(fallback).pipe(durationSchema);
 
@@ -37,6 +38,8 @@ export const configSchema = z.object({
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
   // Log level of the JSON log lines.
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  // The Kubernetes dispatcher's variables (POD_NAMESPACE, KUBECONFIG, SPARKWING_RUNNER_*), see docs/kubernetes.md.
+  ...kubernetesEnvShape,
 });
 export type ControllerConfig = z.infer<typeof configSchema>;
 

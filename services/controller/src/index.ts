@@ -25,3 +25,12 @@ export { SecretStore } from './secret-store.js';
 export type { Dispatcher } from './dispatch/types.js';
 export { signGithubBody } from './webhooks/signature.js';
 export { CONTROLLER_VERSION } from './version.js';
+export {
+  type DispatchQueue,
+  KubernetesDispatcher,
+  type KubernetesDispatchConfig,
+  type KubernetesDispatcherDeps,
+  kubernetesEnvShape,
+  parseKubernetesDispatchConfig,
+  toKubernetesDispatchConfig,
+} from './dispatch/kubernetes/index.js';

@@ -3,6 +3,8 @@ import { serve } from '@hono/node-server';
 import { createLogger, startTelemetry } from '@sparkwing/telemetry';
 import { parseConfig } from './config.js';
 import { createController } from './controller.js';
+import { KubernetesDispatcher, toKubernetesDispatchConfig } from './dispatch/kubernetes/index.js';
+import type { Dispatcher } from './dispatch/types.js';
 import { createControllerMetrics } from './metrics.js';
 import { CONTROLLER_VERSION } from './version.js';
 
@@ -38,19 +40,40 @@ async function main(): Promise<void> {
     cacheUrl: config.SPARKWING_CACHE_URL,
     logsUrl: config.SPARKWING_LOGS_URL,
   });
+  let dispatcher: Dispatcher | undefined;
   if (config.SPARKWING_DISPATCHER === 'kubernetes') {
-    logger.warn('SPARKWING_DISPATCHER=kubernetes is not wired into this build; runners must claim on their own');
+    try {
+      dispatcher = new KubernetesDispatcher({
+        queue: controller.queue,
+        registry: controller.metrics.registry,
+        logger,
+        signingKey: controller.signingKey,
+        config: toKubernetesDispatchConfig(config),
+      });
+    } catch (error) {
+      process.stderr.write(`cannot start the Kubernetes dispatcher: ${(error as Error).message}\n`);
+      process.exit(1);
+    }
+    dispatcher.start();
   }
   controller.sweeper.start();
-  const server = serve({ fetch: controller.app.fetch, port: config.PORT, hostname: '0.0.0.0' }, (info: AddressInfo) => {
-    logger.info('listening', { port: info.port, data_dir: config.SPARKWING_DATA_DIR, version: CONTROLLER_VERSION });
-  });
+  const server = serve(
+    { fetch: controller.app.fetch, port: config.PORT, hostname: '0.0.0.0' },
+    (info: AddressInfo) => {
+      logger.info('listening', {
+        port: info.port,
+        data_dir: config.SPARKWING_DATA_DIR,
+        version: CONTROLLER_VERSION,
+      });
+    },
+  );
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info('shutting down', { signal });
     controller.queue.releaseWaiters();
+    void dispatcher?.stop();
     server.close(() => {
       controller.close();
       void telemetry.shutdown().finally(() => process.exit(0));
