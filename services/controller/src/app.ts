@@ -35,7 +35,9 @@ export function createApp(deps: ControllerDeps) {
     .route('/', webhookRoutes(deps))
     .get('/metrics', async (c) => {
       deps.queue.refreshGauges();
-      return c.body(await deps.metrics.registry.metrics(), 200, { 'content-type': deps.metrics.registry.contentType });
+      return c.body(await deps.metrics.registry.metrics(), 200, {
+        'content-type': deps.metrics.registry.contentType,
+      });
     });
   app.onError(errorHandler(deps.logger));
   app.notFound(notFoundHandler);

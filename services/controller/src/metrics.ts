@@ -6,7 +6,15 @@ export const CLAIM_OUTCOMES = { claimed: 'claimed', empty: 'empty', error: 'erro
 export type ClaimOutcome = (typeof CLAIM_OUTCOMES)[keyof typeof CLAIM_OUTCOMES];
 export const RECOVERY_KINDS = ['agent_lost', 'runner_lease_expired', 'queue_timeout'] as const;
 export type RecoveryKind = (typeof RECOVERY_KINDS)[number];
-export const WEBHOOK_OUTCOMES = ['triggered', 'ignored', 'duplicate', 'pong', 'unauthorized', 'too_large', 'invalid'] as const;
+export const WEBHOOK_OUTCOMES = [
+  'triggered',
+  'ignored',
+  'duplicate',
+  'pong',
+  'unauthorized',
+  'too_large',
+  'invalid',
+] as const;
 export type WebhookOutcome = (typeof WEBHOOK_OUTCOMES)[number];
 /** `failure_reason` label for failures without one (and for successes). */
 export const NO_REASON = 'none';
@@ -50,7 +58,11 @@ export function createControllerMetrics(options: { defaultMetrics?: boolean } = 
       buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200],
       registers,
     }),
-    nodesClaimed: new Counter({ name: 'sparkwing_nodes_claimed_total', help: 'Successful node claims', registers }),
+    nodesClaimed: new Counter({
+      name: 'sparkwing_nodes_claimed_total',
+      help: 'Successful node claims',
+      registers,
+    }),
     pendingNodes: new Gauge({
       name: 'sparkwing_pending_nodes',
       help: 'Claim-queue depth: ready, unclaimed nodes',

@@ -11,7 +11,12 @@ describe('health and metrics', () => {
   it('serves health with version and peer urls, and Prometheus text without auth', async () => {
     h = harness({ cacheUrl: 'http://127.0.0.1:8090', logsUrl: 'http://127.0.0.1:8091' });
     const health = await h.client().health();
-    expect(health).toMatchObject({ status: 'ok', version: '0.1.0', cache_url: 'http://127.0.0.1:8090', logs_url: 'http://127.0.0.1:8091' });
+    expect(health).toMatchObject({
+      status: 'ok',
+      version: '0.1.0',
+      cache_url: 'http://127.0.0.1:8090',
+      logs_url: 'http://127.0.0.1:8091',
+    });
     await h.admin.trigger({ pipeline: 'p' });
     const metrics = await (await h.req('GET', '/api/v1/metrics')).text();
     for (const family of [
@@ -36,7 +41,9 @@ describe('health and metrics', () => {
       expect(metrics).toContain(`# TYPE ${family} `);
     }
     expect(metrics).toContain('sparkwing_pending_nodes{service="controller"} 1');
-    expect(metrics).toMatch(/sparkwing_http_requests_total\{route="\/api\/v1\/triggers",method="POST",status="202"/);
+    expect(metrics).toMatch(
+      /sparkwing_http_requests_total\{route="\/api\/v1\/triggers",method="POST",status="202"/,
+    );
     expect(metrics).not.toMatch(/run_0/);
     expect((await h.req('GET', '/metrics')).status).toBe(200);
   });
@@ -53,7 +60,9 @@ describe('bearer tokens and scopes', () => {
   it('rejects a missing, malformed or unknown bearer with 401', async () => {
     h = harness();
     expect((await h.req('GET', '/api/v1/runs')).status).toBe(401);
-    expect((await h.req('GET', '/api/v1/runs', { headers: { authorization: 'Basic abc' } })).status).toBe(401);
+    expect((await h.req('GET', '/api/v1/runs', { headers: { authorization: 'Basic abc' } })).status).toBe(
+      401,
+    );
     const unknown = await h.req('GET', '/api/v1/runs', { token: 'swt_not-a-real-token' });
     expect(unknown.status).toBe(401);
     expect((await unknown.json()).error.message).toContain('unknown or revoked');
@@ -91,12 +100,19 @@ describe('bearer tokens and scopes', () => {
       (await import('node:crypto')).createHash('sha256').update(created.token).digest('hex'),
     );
     const intro = await h.client(created.token).introspect();
-    expect(intro).toMatchObject({ active: true, scopes: ['nodes.claim'], principal: { kind: 'runner', name: 'ci' } });
+    expect(intro).toMatchObject({
+      active: true,
+      scopes: ['nodes.claim'],
+      principal: { kind: 'runner', name: 'ci' },
+    });
     await h.admin.deleteToken(created.prefix);
     expect((await errorOf(h.client(created.token).introspect())).status).toBe(401);
     expect((await errorOf(h.admin.deleteToken(created.prefix))).status).toBe(404);
     expect((await errorOf(h.admin.createToken({ name: 'x', kind: 'user', scopes: [] }))).status).toBe(400);
-    const bad = await h.req('POST', '/api/v1/tokens', { token: ADMIN, body: { name: 'x', kind: 'user', scopes: ['root'] } });
+    const bad = await h.req('POST', '/api/v1/tokens', {
+      token: ADMIN,
+      body: { name: 'x', kind: 'user', scopes: ['root'] },
+    });
     expect(bad.status).toBe(400);
     expect((await h.req('DELETE', '/api/v1/tokens/..', { token: ADMIN })).status).toBeGreaterThanOrEqual(400);
   });

@@ -16,7 +16,11 @@ export interface Harness {
   /** A client bound to `token` talking to the in-process app. */
   client(token?: string): ControllerClient;
   /** Raw request against the app. */
-  req(method: string, path: string, options?: { token?: string; body?: unknown; raw?: string | Buffer; headers?: Record<string, string> }): Promise<Response>;
+  req(
+    method: string,
+    path: string,
+    options?: { token?: string; body?: unknown; raw?: string | Buffer; headers?: Record<string, string> },
+  ): Promise<Response>;
   /** A new API token with these scopes. */
   token(scopes: Scope[], kind?: 'user' | 'runner' | 'service'): string;
   close(): void;
@@ -25,9 +29,16 @@ export interface Harness {
 export function harness(options: Partial<ControllerOptions> = {}): Harness {
   const dir = mkdtempSync(join(tmpdir(), 'sparkwing-controller-'));
   const clock = new ManualClock(Date.UTC(2026, 0, 1, 12));
-  const ctl = createController({ dataDir: dir, adminToken: ADMIN, webhookSecret: WEBHOOK_SECRET, clock, ...options });
+  const ctl = createController({
+    dataDir: dir,
+    adminToken: ADMIN,
+    webhookSecret: WEBHOOK_SECRET,
+    clock,
+    ...options,
+  });
   const fetch = (url: string, init?: RequestInit) => Promise.resolve(ctl.app.request(url, init));
-  const client = (token?: string) => new ControllerClient({ baseUrl: 'http://controller.test', token, fetch });
+  const client = (token?: string) =>
+    new ControllerClient({ baseUrl: 'http://controller.test', token, fetch });
   let n = 0;
   return {
     ctl,
@@ -66,13 +77,18 @@ export async function plannedRun(h: Harness, nodes: PlanNode[], pipeline = 'demo
   return run_id;
 }
 
-export async function claimOrThrow(h: Harness, body: { runner_id: string; labels?: string[]; run_id?: string }): Promise<ClaimResponse> {
+export async function claimOrThrow(
+  h: Harness,
+  body: { runner_id: string; labels?: string[]; run_id?: string },
+): Promise<ClaimResponse> {
   const claimed = await h.admin.claim(body);
   if (!claimed) throw new Error('nothing to claim');
   return claimed;
 }
 
-export async function errorOf(promise: Promise<unknown>): Promise<{ status: number; code: string; message: string }> {
+export async function errorOf(
+  promise: Promise<unknown>,
+): Promise<{ status: number; code: string; message: string }> {
   try {
     await promise;
   } catch (error) {

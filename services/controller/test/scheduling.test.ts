@@ -12,14 +12,25 @@ describe('plan', () => {
     h = harness();
     const { run_id } = await h.admin.trigger({ pipeline: 'build', args: { target: 'x' } });
     const before = await h.admin.getRun(run_id);
-    expect(before.run).toMatchObject({ status: 'queued', pipeline: 'build', args: { target: 'x' }, trigger: { kind: 'api' } });
+    expect(before.run).toMatchObject({
+      status: 'queued',
+      pipeline: 'build',
+      args: { target: 'x' },
+      trigger: { kind: 'api' },
+    });
     expect(before.nodes.map((n) => [n.id, n.status])).toEqual([['_plan', 'ready']]);
     const plan = await claimOrThrow(h, { runner_id: 'r1' });
     expect(plan.run.status).toBe('running');
     expect(plan.node).toMatchObject({ id: '_plan', status: 'claimed', runner_id: 'r1', attempt: 1 });
     const detail = await h.admin.plan(
       run_id,
-      { nodes: [{ id: 'a' }, { id: 'b', needs: ['a'], requires: ['linux'], retries: 1, env: { K: 'v' } }, { id: 'c' }] },
+      {
+        nodes: [
+          { id: 'a' },
+          { id: 'b', needs: ['a'], requires: ['linux'], retries: 1, env: { K: 'v' } },
+          { id: 'c' },
+        ],
+      },
       plan.lease.token,
     );
     expect(detail.nodes.map((n) => [n.id, n.status])).toEqual([
@@ -40,7 +51,16 @@ describe('plan', () => {
     const cases: [unknown, string[]][] = [
       [{ nodes: [{ id: 'a' }, { id: 'a' }] }, ['duplicate node ids: a']],
       [{ nodes: [{ id: 'a', needs: ['ghost'] }] }, ['unknown needs: a needs ghost']],
-      [{ nodes: [{ id: 'a', needs: ['c'] }, { id: 'b', needs: ['a'] }, { id: 'c', needs: ['b'] }] }, ['cycle: a -> c -> b -> a']],
+      [
+        {
+          nodes: [
+            { id: 'a', needs: ['c'] },
+            { id: 'b', needs: ['a'] },
+            { id: 'c', needs: ['b'] },
+          ],
+        },
+        ['cycle: a -> c -> b -> a'],
+      ],
       [{ nodes: [{ id: '_plan' }] }, ['nodes.0.id']],
       [{ nodes: [{ id: 'a', bogus: 1 }] }, ['bogus']],
       [{ nodes: [] }, ['nodes']],
@@ -51,7 +71,10 @@ describe('plan', () => {
       const message = (await res.json()).error.message as string;
       for (const fragment of fragments) expect(message).toContain(fragment);
     }
-    const malformed = await h.req('POST', `/api/v1/runs/${run_id}/plan`, { token: lease.token, raw: '{"nodes": [' });
+    const malformed = await h.req('POST', `/api/v1/runs/${run_id}/plan`, {
+      token: lease.token,
+      raw: '{"nodes": [',
+    });
     expect(malformed.status).toBe(400);
     expect((await h.admin.getRun(run_id)).nodes).toHaveLength(1);
   });
@@ -60,7 +83,10 @@ describe('plan', () => {
     h = harness();
     const runA = await plannedRun(h, [{ id: 'x' }]);
     const x = await claimOrThrow(h, { runner_id: 'r1', run_id: runA });
-    const res = await h.req('POST', `/api/v1/runs/${runA}/plan`, { token: x.lease.token, body: { nodes: [{ id: 'y' }] } });
+    const res = await h.req('POST', `/api/v1/runs/${runA}/plan`, {
+      token: x.lease.token,
+      body: { nodes: [{ id: 'y' }] },
+    });
     expect(res.status).toBe(403);
   });
 });
@@ -86,11 +112,24 @@ describe('claims', () => {
 
   it('validates claim bodies', async () => {
     h = harness();
-    for (const body of [{}, { runner_id: 'r', wait_ms: 31_000 }, { runner_id: 'r', extra: true }, { runner_id: '' }]) {
-      expect((await h.req('POST', '/api/v1/nodes/claim', { token: h.token(['nodes.claim']), body })).status).toBe(400);
+    for (const body of [
+      {},
+      { runner_id: 'r', wait_ms: 31_000 },
+      { runner_id: 'r', extra: true },
+      { runner_id: '' },
+    ]) {
+      expect(
+        (await h.req('POST', '/api/v1/nodes/claim', { token: h.token(['nodes.claim']), body })).status,
+      ).toBe(400);
     }
-    const huge = { runner_id: 'r', labels: Array.from({ length: 64 }, () => 'x'.repeat(256)), pad: 'y'.repeat(70_000) };
-    expect((await h.req('POST', '/api/v1/nodes/claim', { token: h.token(['nodes.claim']), body: huge })).status).toBe(413);
+    const huge = {
+      runner_id: 'r',
+      labels: Array.from({ length: 64 }, () => 'x'.repeat(256)),
+      pad: 'y'.repeat(70_000),
+    };
+    expect(
+      (await h.req('POST', '/api/v1/nodes/claim', { token: h.token(['nodes.claim']), body: huge })).status,
+    ).toBe(413);
   });
 
   it('wakes a long-polling claimer as soon as a matching node becomes ready', async () => {
@@ -103,7 +142,10 @@ describe('claims', () => {
     expect(got?.node.id).toBe('_plan');
     expect(got?.run.id).toBe(run_id);
     expect(await other).toBeNull();
-    const res = await h.req('POST', '/api/v1/nodes/claim', { token: h.token(['nodes.claim']), body: { runner_id: 'x', wait_ms: 10 } });
+    const res = await h.req('POST', '/api/v1/nodes/claim', {
+      token: h.token(['nodes.claim']),
+      body: { runner_id: 'x', wait_ms: 10 },
+    });
     expect(res.status).toBe(204);
   });
 });
@@ -123,8 +165,17 @@ describe('node lifecycle and DAG', () => {
     expect((await h.admin.getNode(run, 'a')).status_detail).toBe('compiling');
     h.clock.advance(40_000);
     expect((await errorOf(h.admin.heartbeatNode(run, 'a', a.lease.token))).code).toBe('lease_lost');
-    const done = await h.admin.finishNode(run, 'a', beat.token, { outcome: 'success', logs_tail: 'ok\n', output: { v: 1 }, exit_code: 0 });
-    expect(done).toMatchObject({ status: 'success', output: { v: 1 }, result: { success: true, failure_reason: null, exit_code: 0, logs: 'ok\n' } });
+    const done = await h.admin.finishNode(run, 'a', beat.token, {
+      outcome: 'success',
+      logs_tail: 'ok\n',
+      output: { v: 1 },
+      exit_code: 0,
+    });
+    expect(done).toMatchObject({
+      status: 'success',
+      output: { v: 1 },
+      result: { success: true, failure_reason: null, exit_code: 0, logs: 'ok\n' },
+    });
     const repeat = await h.admin.finishNode(run, 'a', beat.token, { outcome: 'failed' });
     expect(repeat.status).toBe('success');
     expect(await statuses(run)).toMatchObject({ a: 'success', b: 'ready' });
@@ -133,13 +184,22 @@ describe('node lifecycle and DAG', () => {
     const detail = await h.admin.getRun(run);
     expect(detail.run).toMatchObject({ status: 'success', failure_reason: null });
     expect(detail.run.finished_at).not.toBeNull();
-    expect(detail.nodes.find((n) => n.id === 'a')!.attempts).toMatchObject([{ attempt: 1, runner_id: 'r1', status: 'success' }]);
-    expect((await h.admin.listPipelines()).pipelines).toMatchObject([{ pipeline: 'demo', status: 'success', run_count: 1 }]);
+    expect(detail.nodes.find((n) => n.id === 'a')!.attempts).toMatchObject([
+      { attempt: 1, runner_id: 'r1', status: 'success' },
+    ]);
+    expect((await h.admin.listPipelines()).pipelines).toMatchObject([
+      { pipeline: 'demo', status: 'success', run_count: 1 },
+    ]);
   });
 
   it('skips dependents of a failed node and fails the run with the failure reason', async () => {
     h = harness();
-    const run = await plannedRun(h, [{ id: 'a' }, { id: 'b', needs: ['a'] }, { id: 'c', needs: ['b'] }, { id: 'd' }]);
+    const run = await plannedRun(h, [
+      { id: 'a' },
+      { id: 'b', needs: ['a'] },
+      { id: 'c', needs: ['b'] },
+      { id: 'd' },
+    ]);
     const a = await claimOrThrow(h, { runner_id: 'r1' });
     const failed = await h.admin.finishNode(run, 'a', a.lease.token, {
       outcome: 'failed',
@@ -148,7 +208,12 @@ describe('node lifecycle and DAG', () => {
       error: 'killed',
       logs_tail: 'Killed',
     });
-    expect(failed.result).toEqual({ success: false, failure_reason: 'oom_killed', exit_code: 137, logs: 'Killed' });
+    expect(failed.result).toEqual({
+      success: false,
+      failure_reason: 'oom_killed',
+      exit_code: 137,
+      logs: 'Killed',
+    });
     expect(await statuses(run)).toMatchObject({ a: 'failed', b: 'skipped', c: 'skipped', d: 'ready' });
     const skipped = await h.admin.getNode(run, 'c');
     expect(skipped.result).toMatchObject({ success: false });
@@ -158,17 +223,26 @@ describe('node lifecycle and DAG', () => {
     const { run: ended } = await h.admin.getRun(run);
     expect(ended).toMatchObject({ status: 'failed', failure_reason: 'oom_killed' });
     expect(ended.error).toContain('node "a" failed');
-    expect((await h.admin.listPipelines()).pipelines[0]).toMatchObject({ status: 'failed', failure_reason: 'oom_killed' });
+    expect((await h.admin.listPipelines()).pipelines[0]).toMatchObject({
+      status: 'failed',
+      failure_reason: 'oom_killed',
+    });
   });
 
   it('re-queues a failed node with retries left, keeping every attempt visible', async () => {
     h = harness();
     const run = await plannedRun(h, [{ id: 'flaky', retries: 2 }]);
     const first = await claimOrThrow(h, { runner_id: 'r1' });
-    const afterFirst = await h.admin.finishNode(run, 'flaky', first.lease.token, { outcome: 'failed', exit_code: 1, error: 'boom' });
+    const afterFirst = await h.admin.finishNode(run, 'flaky', first.lease.token, {
+      outcome: 'failed',
+      exit_code: 1,
+      error: 'boom',
+    });
     expect(afterFirst).toMatchObject({ status: 'ready', attempt: 2, runner_id: null });
     expect((await errorOf(h.admin.heartbeatNode(run, 'flaky', first.lease.token))).code).toBe('lease_lost');
-    expect((await errorOf(h.admin.finishNode(run, 'flaky', first.lease.token, { outcome: 'success' }))).status).toBe(409);
+    expect(
+      (await errorOf(h.admin.finishNode(run, 'flaky', first.lease.token, { outcome: 'success' }))).status,
+    ).toBe(409);
     const second = await claimOrThrow(h, { runner_id: 'r2' });
     expect(second.node.attempt).toBe(2);
     const done = await h.admin.finishNode(run, 'flaky', second.lease.token, { outcome: 'success' });
@@ -197,13 +271,25 @@ describe('node lifecycle and DAG', () => {
 
   it('retries a finished run as a new run with the same inputs', async () => {
     h = harness();
-    const { run_id } = await h.admin.trigger({ pipeline: 'p', args: { a: '1' }, git: { repo_url: 'https://example.invalid/r.git', branch: 'main' }, upload_ref: 'up1' });
+    const { run_id } = await h.admin.trigger({
+      pipeline: 'p',
+      args: { a: '1' },
+      git: { repo_url: 'https://example.invalid/r.git', branch: 'main' },
+      upload_ref: 'up1',
+    });
     expect((await errorOf(h.admin.retryRun(run_id))).status).toBe(409);
     await h.admin.cancelRun(run_id);
     const { run_id: again } = await h.admin.retryRun(run_id);
     expect(again).not.toBe(run_id);
     const { run } = await h.admin.getRun(again);
-    expect(run).toMatchObject({ pipeline: 'p', args: { a: '1' }, upload_ref: 'up1', retry_of: run_id, trigger: { kind: 'retry' }, status: 'queued' });
+    expect(run).toMatchObject({
+      pipeline: 'p',
+      args: { a: '1' },
+      upload_ref: 'up1',
+      retry_of: run_id,
+      trigger: { kind: 'retry' },
+      status: 'queued',
+    });
     expect(run.git).toEqual({ repo_url: 'https://example.invalid/r.git', branch: 'main' });
   });
 
@@ -221,7 +307,10 @@ describe('node lifecycle and DAG', () => {
         { ts: '2026-04-12T10:00:02.000Z', cpu_millicores: 1200, memory_bytes: 1073741824 },
       ],
     });
-    const bad = await h.req('POST', `/api/v1/runs/${run}/nodes/a/metrics`, { token: a.lease.token, body: { points: [{ ts: 'x', cpu_millicores: -1, memory_bytes: 1 }] } });
+    const bad = await h.req('POST', `/api/v1/runs/${run}/nodes/a/metrics`, {
+      token: a.lease.token,
+      body: { points: [{ ts: 'x', cpu_millicores: -1, memory_bytes: 1 }] },
+    });
     expect(bad.status).toBe(400);
     expect((await errorOf(h.admin.getMetrics(run, 'nope'))).status).toBe(404);
     expect((await errorOf(h.admin.postMetrics(run, 'a', 'swt_x', []))).status).toBe(403);
@@ -240,17 +329,26 @@ describe('runs API', () => {
     h.close();
     h = harness({ allowLocalPath: true });
     const { run_id } = await h.admin.trigger({ pipeline: 'p', local_path: '/src' });
-    expect((await h.admin.getRun(run_id)).run).toMatchObject({ local_path: '/src', trigger: { kind: 'local' } });
+    expect((await h.admin.getRun(run_id)).run).toMatchObject({
+      local_path: '/src',
+      trigger: { kind: 'local' },
+    });
   });
 
   it('rejects unknown fields, bad JSON and oversized bodies', async () => {
     h = harness();
     const token = h.token(['runs.write']);
-    const unknown = await h.req('POST', '/api/v1/triggers', { token, body: { pipeline: 'p', colour: 'red' } });
+    const unknown = await h.req('POST', '/api/v1/triggers', {
+      token,
+      body: { pipeline: 'p', colour: 'red' },
+    });
     expect(unknown.status).toBe(400);
     expect((await unknown.json()).error.message).toContain('colour');
     expect((await h.req('POST', '/api/v1/triggers', { token, raw: 'not json' })).status).toBe(400);
-    const big = await h.req('POST', '/api/v1/triggers', { token, body: { pipeline: 'p', args: { a: 'x'.repeat(2 * 1024 * 1024) } } });
+    const big = await h.req('POST', '/api/v1/triggers', {
+      token,
+      body: { pipeline: 'p', args: { a: 'x'.repeat(2 * 1024 * 1024) } },
+    });
     expect(big.status).toBe(413);
     expect((await big.json()).error.code).toBe('payload_too_large');
   });
@@ -271,7 +369,9 @@ describe('runs API', () => {
     expect((await h.admin.listRuns({ pipeline: 'odd' })).runs.map((r) => r.id)).toEqual([ids[3], ids[1]]);
     expect((await h.admin.listRuns({ status: 'success' })).runs).toHaveLength(0);
     expect((await h.req('GET', '/api/v1/runs?limit=0', { token: h.token(['runs.read']) })).status).toBe(400);
-    expect((await h.req('GET', '/api/v1/runs?status=bogus', { token: h.token(['runs.read']) })).status).toBe(400);
+    expect((await h.req('GET', '/api/v1/runs?status=bogus', { token: h.token(['runs.read']) })).status).toBe(
+      400,
+    );
     expect((await errorOf(h.admin.getRun('run_missing'))).status).toBe(404);
     expect((await h.req('GET', '/api/v1/runs/bad..id', { token: h.token(['runs.read']) })).status).toBe(400);
     expect((await errorOf(h.admin.getNode(ids[0]!, 'nope'))).status).toBe(404);

@@ -23,13 +23,19 @@ describe('secrets', () => {
 
     const run = await plannedRun(h, [{ id: 'a' }]);
     const a = await claimOrThrow(h, { runner_id: 'r1' });
-    expect(await h.admin.runSecret(run, 'DEPLOY_KEY', a.lease.token)).toEqual({ name: 'DEPLOY_KEY', value: `${VALUE}-v2` });
+    expect(await h.admin.runSecret(run, 'DEPLOY_KEY', a.lease.token)).toEqual({
+      name: 'DEPLOY_KEY',
+      value: `${VALUE}-v2`,
+    });
     expect((await errorOf(h.admin.runSecret(run, 'MISSING', a.lease.token))).status).toBe(404);
     const other = await plannedRun(h, [{ id: 'b' }]);
     expect((await errorOf(h.admin.runSecret(other, 'DEPLOY_KEY', a.lease.token))).status).toBe(403);
     expect((await errorOf(h.admin.runSecret(run, 'DEPLOY_KEY', h.token(['runs.read'])))).status).toBe(403);
     expect((await errorOf(h.client(h.token(['runs.write'])).listSecrets())).message).toContain('admin');
-    const bad = await h.req('POST', '/api/v1/secrets', { token: h.ctl.adminToken!, body: { name: '1-bad name', value: 'x' } });
+    const bad = await h.req('POST', '/api/v1/secrets', {
+      token: h.ctl.adminToken!,
+      body: { name: '1-bad name', value: 'x' },
+    });
     expect(bad.status).toBe(400);
     await h.admin.deleteSecret('DEPLOY_KEY');
     expect((await errorOf(h.admin.deleteSecret('DEPLOY_KEY'))).status).toBe(404);

@@ -5,7 +5,8 @@ let h: Harness;
 afterEach(() => h?.close());
 
 const MIN = 60_000;
-const beat = (runnerId: string, labels: string[] = []) => h.admin.runnerHeartbeat({ runner_id: runnerId, labels });
+const beat = (runnerId: string, labels: string[] = []) =>
+  h.admin.runnerHeartbeat({ runner_id: runnerId, labels });
 
 describe('sweeps', () => {
   it('fails the nodes of a runner silent past the heartbeat timeout with agent_lost', async () => {
@@ -25,7 +26,9 @@ describe('sweeps', () => {
     const { run: ended, nodes } = await h.admin.getRun(run);
     expect(ended).toMatchObject({ status: 'failed', failure_reason: 'agent_lost' });
     expect(nodes.find((n) => n.id === 'b')!.status).toBe('skipped');
-    expect((await errorOf(h.admin.finishNode(run, 'a', a.lease.token, { outcome: 'success' }))).code).toBe('lease_lost');
+    expect((await errorOf(h.admin.finishNode(run, 'a', a.lease.token, { outcome: 'success' }))).code).toBe(
+      'lease_lost',
+    );
     expect((await h.admin.listRunners()).runners[0]).toMatchObject({ state: 'lost', current_nodes: [] });
     const metrics = await (await h.req('GET', '/metrics')).text();
     expect(metrics).toContain('sparkwing_recoveries_total{kind="agent_lost",service="controller"} 1');
@@ -41,8 +44,16 @@ describe('sweeps', () => {
     expect(h.ctl.sweeper.runOnce()).toMatchObject({ leaseExpired: 1, agentLost: 0 });
     const node = await h.admin.getNode(run, 'a');
     expect(node).toMatchObject({ status: 'ready', attempt: 2 });
-    expect(node.attempts[0]).toMatchObject({ attempt: 1, status: 'failed', failure_reason: 'runner_lease_expired', runner_id: 'r1' });
-    const late = await h.req('POST', `/api/v1/runs/${run}/nodes/a/finish`, { token: a.lease.token, body: { outcome: 'success' } });
+    expect(node.attempts[0]).toMatchObject({
+      attempt: 1,
+      status: 'failed',
+      failure_reason: 'runner_lease_expired',
+      runner_id: 'r1',
+    });
+    const late = await h.req('POST', `/api/v1/runs/${run}/nodes/a/finish`, {
+      token: a.lease.token,
+      body: { outcome: 'success' },
+    });
     expect(late.status).toBe(409);
     const again = await claimOrThrow(h, { runner_id: 'r2' });
     expect(again.node.attempt).toBe(2);
@@ -53,7 +64,9 @@ describe('sweeps', () => {
     expect(final.result).toMatchObject({ failure_reason: 'runner_lease_expired' });
     expect(final.attempts).toHaveLength(2);
     const metrics = await (await h.req('GET', '/metrics')).text();
-    expect(metrics).toContain('sparkwing_nodes_requeued_total{reason="runner_lease_expired",service="controller"} 1');
+    expect(metrics).toContain(
+      'sparkwing_nodes_requeued_total{reason="runner_lease_expired",service="controller"} 1',
+    );
   });
 
   it('keeps nodes whose holder renews the lease, and gives unknown holders the startup grace', async () => {
@@ -75,7 +88,10 @@ describe('sweeps', () => {
 
   it('fails nodes nobody claims within the queue timeout, naming labels no live runner advertises', async () => {
     h = harness();
-    const run = await plannedRun(h, [{ id: 'gpu', requires: ['gpu', 'linux'] }, { id: 'busy', requires: ['linux'] }]);
+    const run = await plannedRun(h, [
+      { id: 'gpu', requires: ['gpu', 'linux'] },
+      { id: 'busy', requires: ['linux'] },
+    ]);
     await beat('r1', ['linux']);
     const queue = await h.admin.queue();
     expect(queue.ready.map((e) => [e.node_id, e.satisfiable])).toEqual([
@@ -93,10 +109,15 @@ describe('sweeps', () => {
     expect(gpu.result?.failure_reason).toBe('queue_timeout');
     expect(gpu.error).toContain('"gpu", "linux"');
     expect(gpu.error).toContain('no live runner advertises them (unsatisfied: "gpu")');
-    expect(gpu.attempts).toMatchObject([{ attempt: 1, status: 'failed', failure_reason: 'queue_timeout', runner_id: null }]);
+    expect(gpu.attempts).toMatchObject([
+      { attempt: 1, status: 'failed', failure_reason: 'queue_timeout', runner_id: null },
+    ]);
     const busy = await h.admin.getNode(run, 'busy');
     expect(busy.error).toContain('which live runners advertise');
-    expect((await h.admin.getRun(run)).run).toMatchObject({ status: 'failed', failure_reason: 'queue_timeout' });
+    expect((await h.admin.getRun(run)).run).toMatchObject({
+      status: 'failed',
+      failure_reason: 'queue_timeout',
+    });
     expect((await h.admin.queue()).ready).toEqual([]);
   });
 
@@ -108,12 +129,26 @@ describe('sweeps', () => {
     await claimOrThrow(h, { runner_id: 'r1' });
     const { runners } = await h.admin.listRunners();
     expect(runners).toMatchObject([
-      { runner_id: 'r1', labels: ['linux'], version: '1.2.3', capacity: 2, state: 'busy', current_nodes: [{ run_id: run, node_id: 'a' }] },
+      {
+        runner_id: 'r1',
+        labels: ['linux'],
+        version: '1.2.3',
+        capacity: 2,
+        state: 'busy',
+        current_nodes: [{ run_id: run, node_id: 'a' }],
+      },
       { runner_id: 'r2', state: 'idle', current_nodes: [] },
     ]);
     h.clock.advance(30_000);
-    expect(h.ctl.queue.refreshGauges()).toEqual({ pendingNodes: 1, activeRunners: 2, oldestReadyAgeSeconds: 30 });
-    const bad = await h.req('POST', '/api/v1/runners/heartbeat', { token: h.token(['nodes.claim']), body: { runner_id: 'r' } });
+    expect(h.ctl.queue.refreshGauges()).toEqual({
+      pendingNodes: 1,
+      activeRunners: 2,
+      oldestReadyAgeSeconds: 30,
+    });
+    const bad = await h.req('POST', '/api/v1/runners/heartbeat', {
+      token: h.token(['nodes.claim']),
+      body: { runner_id: 'r' },
+    });
     expect(bad.status).toBe(400);
   });
 

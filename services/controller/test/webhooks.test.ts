@@ -8,7 +8,11 @@ afterEach(() => h?.close());
 const SHA = 'a'.repeat(40);
 const repository = { clone_url: 'https://github.com/acme/app.git', full_name: 'acme/app' };
 
-function deliver(event: string, payload: unknown, options: { delivery?: string; signature?: string | null; raw?: string } = {}) {
+function deliver(
+  event: string,
+  payload: unknown,
+  options: { delivery?: string; signature?: string | null; raw?: string } = {},
+) {
   const raw = options.raw ?? JSON.stringify(payload);
   const headers: Record<string, string> = { 'x-github-event': event, 'content-type': 'application/json' };
   const signature = options.signature === undefined ? signGithubBody(WEBHOOK_SECRET, raw) : options.signature;
@@ -22,7 +26,9 @@ describe('GitHub webhooks', () => {
     h = harness();
     expect((await deliver('ping', { zen: 'hi' })).status).toBe(200);
     expect((await deliver('ping', { zen: 'hi' }, { signature: null })).status).toBe(401);
-    expect((await deliver('ping', { zen: 'hi' }, { signature: signGithubBody('wrong', '{"zen":"hi"}') })).status).toBe(401);
+    expect(
+      (await deliver('ping', { zen: 'hi' }, { signature: signGithubBody('wrong', '{"zen":"hi"}') })).status,
+    ).toBe(401);
     expect((await deliver('ping', { zen: 'hi' }, { signature: 'sha256=zz' })).status).toBe(401);
     expect((await deliver('ping', { zen: 'hi' }, { signature: 'sha1=abc' })).status).toBe(401);
   });
@@ -36,7 +42,11 @@ describe('GitHub webhooks', () => {
 
   it('triggers the pipeline on a branch push with repo, branch and sha', async () => {
     h = harness();
-    const res = await deliver('push', { ref: 'refs/heads/main', after: SHA, repository, sender: { login: 'dev' } }, { delivery: 'd1' });
+    const res = await deliver(
+      'push',
+      { ref: 'refs/heads/main', after: SHA, repository, sender: { login: 'dev' } },
+      { delivery: 'd1' },
+    );
     expect(res.status).toBe(202);
     const { run_id } = await res.json();
     const { run } = await h.admin.getRun(run_id);
@@ -52,13 +62,22 @@ describe('GitHub webhooks', () => {
     const tag = await deliver('push', { ref: 'refs/tags/v1', after: SHA, repository }, { delivery: 'd2' });
     expect(tag.status).toBe(202);
     expect((await tag.json()).ignored).toBe(true);
-    const deleted = await deliver('push', { ref: 'refs/heads/x', deleted: true, after: '0'.repeat(40), repository });
+    const deleted = await deliver('push', {
+      ref: 'refs/heads/x',
+      deleted: true,
+      after: '0'.repeat(40),
+      repository,
+    });
     expect((await deleted.json()).ignored).toBe(true);
   });
 
   it('triggers on opened, synchronize and reopened pull requests only', async () => {
     h = harness();
-    const pr = (action: string) => ({ action, pull_request: { head: { ref: 'feature', sha: SHA, repo: repository } }, repository });
+    const pr = (action: string) => ({
+      action,
+      pull_request: { head: { ref: 'feature', sha: SHA, repo: repository } },
+      repository,
+    });
     for (const action of ['opened', 'synchronize', 'reopened']) {
       const res = await deliver('pull_request', pr(action), { delivery: `pr-${action}` });
       expect(res.status).toBe(202);
@@ -74,8 +93,12 @@ describe('GitHub webhooks', () => {
     expect((await issues.json()).reason).toContain('issues');
     expect((await h.admin.listRuns()).runs).toHaveLength(3);
     const metrics = await (await h.req('GET', '/metrics')).text();
-    expect(metrics).toContain('sparkwing_webhook_deliveries_total{event="pull_request",outcome="triggered",service="controller"} 3');
-    expect(metrics).toContain('sparkwing_webhook_deliveries_total{event="other",outcome="ignored",service="controller"} 1');
+    expect(metrics).toContain(
+      'sparkwing_webhook_deliveries_total{event="pull_request",outcome="triggered",service="controller"} 3',
+    );
+    expect(metrics).toContain(
+      'sparkwing_webhook_deliveries_total{event="other",outcome="ignored",service="controller"} 1',
+    );
   });
 
   it('answers 503 without a configured secret and 400 for a bad pipeline name', async () => {
@@ -83,7 +106,10 @@ describe('GitHub webhooks', () => {
     expect((await deliver('ping', {})).status).toBe(503);
     h.close();
     h = harness();
-    const res = await h.req('POST', '/webhooks/github/bad..name', { raw: '{}', headers: { 'x-github-event': 'ping' } });
+    const res = await h.req('POST', '/webhooks/github/bad..name', {
+      raw: '{}',
+      headers: { 'x-github-event': 'ping' },
+    });
     expect(res.status).toBe(400);
   });
 });

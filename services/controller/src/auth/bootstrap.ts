@@ -10,7 +10,12 @@ import type { TokenStore } from './token-store.js';
  * with no admin token stored and no seed, one is generated into `<dataDir>/admin-token` (mode 0600).
  * Returns the admin token this process knows (seed or file), or null if it was created elsewhere.
  */
-export function ensureAdminToken(store: TokenStore, dataDir: string, logger: Logger, seed?: string): string | null {
+export function ensureAdminToken(
+  store: TokenStore,
+  dataDir: string,
+  logger: Logger,
+  seed?: string,
+): string | null {
   const file = join(dataDir, KEY_FILES.adminToken);
   if (seed) {
     if (!store.isStored(seed)) {

@@ -4,7 +4,6 @@ import {
   type NodeTokenClaims,
   type Principal,
   type Scope,
-
   hasScope,
   verifyNodeToken,
 } from '@sparkwing/contracts';
@@ -35,7 +34,13 @@ export function resolveBearer(deps: ControllerDeps, token: string): AuthContext 
     if (!verdict.ok) throw new ApiError('unauthorized', `invalid node token (${verdict.reason})`);
     const claims = verdict.claims;
     return {
-      principal: { kind: 'node', name: `${claims.run_id}/${claims.node_id}#${claims.attempt}`, token_prefix: null, run_id: claims.run_id, node_id: claims.node_id },
+      principal: {
+        kind: 'node',
+        name: `${claims.run_id}/${claims.node_id}#${claims.attempt}`,
+        token_prefix: null,
+        run_id: claims.run_id,
+        node_id: claims.node_id,
+      },
       scopes: [],
       node: claims,
       expiresAt: claims.exp,
@@ -56,7 +61,10 @@ export function requireScope(deps: ControllerDeps, scope: Scope): MiddlewareHand
   return async (c, next) => {
     const auth = resolveBearer(deps, bearer(c));
     if (auth.node) {
-      throw new ApiError('forbidden', `node tokens cannot call ${c.req.method} ${c.req.path}: it requires scope ${scope}`);
+      throw new ApiError(
+        'forbidden',
+        `node tokens cannot call ${c.req.method} ${c.req.path}: it requires scope ${scope}`,
+      );
     }
     if (!hasScope(auth.scopes, scope)) {
       const has = auth.scopes.length > 0 ? auth.scopes.join(', ') : 'none';
@@ -79,25 +87,41 @@ export function requireAnyToken(deps: ControllerDeps): MiddlewareHandler<AppEnv>
  * Requires a node token for the run in the path (and the node, when the path names one). An expired token
  * means the lease lapsed: 409 `lease_lost`, the same answer as a reclaimed lease.
  */
-export function requireNodeToken(deps: ControllerDeps, options: { node?: string } = {}): MiddlewareHandler<AppEnv> {
+export function requireNodeToken(
+  deps: ControllerDeps,
+  options: { node?: string } = {},
+): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const token = bearer(c);
     if (!isNodeToken(token)) {
-      throw new ApiError('forbidden', `${c.req.method} ${c.req.path} requires the node token of the claimed node, not an API token`);
+      throw new ApiError(
+        'forbidden',
+        `${c.req.method} ${c.req.path} requires the node token of the claimed node, not an API token`,
+      );
     }
     const verdict = verifyNodeToken(deps.signingKey, token, deps.clock.now());
     if (!verdict.ok) {
-      if (verdict.reason === 'expired') throw new ApiError('lease_lost', 'lease lost: the node token expired with its lease');
+      if (verdict.reason === 'expired')
+        throw new ApiError('lease_lost', 'lease lost: the node token expired with its lease');
       throw new ApiError('unauthorized', `invalid node token (${verdict.reason})`);
     }
     const claims = verdict.claims;
     const runId = c.req.param('id');
     const nodeId = options.node ?? c.req.param('nodeID');
     if (claims.run_id !== runId || (nodeId !== undefined && claims.node_id !== nodeId)) {
-      throw new ApiError('forbidden', `this node token is for ${claims.run_id}/${claims.node_id}, not ${runId}/${nodeId ?? '*'}`);
+      throw new ApiError(
+        'forbidden',
+        `this node token is for ${claims.run_id}/${claims.node_id}, not ${runId}/${nodeId ?? '*'}`,
+      );
     }
     c.set('auth', {
-      principal: { kind: 'node', name: `${claims.run_id}/${claims.node_id}#${claims.attempt}`, token_prefix: null, run_id: claims.run_id, node_id: claims.node_id },
+      principal: {
+        kind: 'node',
+        name: `${claims.run_id}/${claims.node_id}#${claims.attempt}`,
+        token_prefix: null,
+        run_id: claims.run_id,
+        node_id: claims.node_id,
+      },
       scopes: [],
       node: claims,
       expiresAt: claims.exp,
@@ -105,4 +129,3 @@ export function requireNodeToken(deps: ControllerDeps, options: { node?: string 
     await next();
   };
 }
-

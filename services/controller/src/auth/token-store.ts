@@ -41,7 +41,11 @@ export class TokenStore {
       createdAt: this.clock.now(),
       lastUsedAt: null,
     };
-    const clash = this.db.select({ prefix: tokens.prefix }).from(tokens).where(eq(tokens.prefix, prefix)).get();
+    const clash = this.db
+      .select({ prefix: tokens.prefix })
+      .from(tokens)
+      .where(eq(tokens.prefix, prefix))
+      .get();
     if (clash) throw new ApiError('conflict', `a token with prefix ${prefix} already exists`);
     this.db.insert(tokens).values(row).run();
     return { ...toInfo(row), token: secret };
@@ -57,7 +61,11 @@ export class TokenStore {
 
   /** The token's record if the secret is known. */
   verify(secret: string): TokenInfo | null {
-    const row = this.db.select().from(tokens).where(eq(tokens.hash, hashToken(secret))).get();
+    const row = this.db
+      .select()
+      .from(tokens)
+      .where(eq(tokens.hash, hashToken(secret)))
+      .get();
     if (!row) return null;
     const now = this.clock.now();
     if (row.lastUsedAt === null || now - row.lastUsedAt > TOUCH_EVERY_MS) {
@@ -71,6 +79,12 @@ export class TokenStore {
   }
 
   isStored(secret: string): boolean {
-    return this.db.select({ prefix: tokens.prefix }).from(tokens).where(eq(tokens.hash, hashToken(secret))).get() !== undefined;
+    return (
+      this.db
+        .select({ prefix: tokens.prefix })
+        .from(tokens)
+        .where(eq(tokens.hash, hashToken(secret)))
+        .get() !== undefined
+    );
   }
 }

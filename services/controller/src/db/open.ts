@@ -36,8 +36,9 @@ export function openDatabase(path: string, options: { migrations?: string } = {}
   const sqlite = new Database(path);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('busy_timeout = 10000');
-  // FULL: a write acknowledged to a client survives power loss, not only a process kill.
-  sqlite.pragma('synchronous = FULL');
+  // WAL + NORMAL: a committed (acknowledged) write survives a process kill at any moment; only an OS crash
+  // or power loss can roll back the last commits. FULL would add an fsync to every claim.
+  sqlite.pragma('synchronous = NORMAL');
   const db = drizzle({ client: sqlite, schema });
   const folder = options.migrations ?? migrationsFolder();
   try {

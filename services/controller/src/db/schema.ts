@@ -1,5 +1,14 @@
 import type { FailureReason, GitSource, NodeStatus, Resources, RunStatus } from '@sparkwing/contracts';
-import { blob, index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import {
+  blob,
+  index,
+  integer,
+  primaryKey,
+  real,
+  sqliteTable,
+  text,
+  uniqueIndex,
+} from 'drizzle-orm/sqlite-core';
 
 /** Timestamps are unix milliseconds; the API renders them as ISO-8601. */
 export const runs = sqliteTable(

@@ -4,6 +4,7 @@ import type { Clock } from '../clock.js';
 import type { Db } from '../db/open.js';
 import type { ControllerMetrics } from '../metrics.js';
 import { type EventBus, PendingEvents } from './events.js';
+import { prepareStatements, type Statements } from './statements.js';
 import type { TxContext } from './tx.js';
 
 /** Timing settings of the queue, all in milliseconds. */
@@ -23,6 +24,8 @@ export const DEFAULT_SETTINGS: QueueSettings = {
 
 /** Shared state of the queue operations: the database, time, metrics and the event bus. */
 export class QueueCore {
+  readonly q: Statements;
+
   constructor(
     readonly db: Db,
     readonly clock: Clock,
@@ -33,7 +36,9 @@ export class QueueCore {
     readonly logger: Logger,
     /** Called after commit with the events a write produced (the long-poll waiters hook in here). */
     private readonly afterCommit: (events: PendingEvents) => void,
-  ) {}
+  ) {
+    this.q = prepareStatements(db);
+  }
 
   /**
    * Runs `fn` in one IMMEDIATE transaction (the write lock is taken up front, so concurrent claimers in
@@ -42,7 +47,7 @@ export class QueueCore {
   write<T>(fn: (ctx: TxContext) => T): T {
     const events = new PendingEvents();
     const now = this.clock.now();
-    const result = this.db.transaction((tx) => fn({ tx, now, events, metrics: this.metrics }), {
+    const result = this.db.transaction((tx) => fn({ tx, q: this.q, now, events, metrics: this.metrics }), {
       behavior: 'immediate',
     });
     if (events.ready.length > 0 || events.cancelled.length > 0) this.afterCommit(events);

@@ -16,7 +16,10 @@ export interface ReadyNode {
 }
 
 /** Ready nodes, oldest first (what a dispatcher starts runners for). */
-export function listReadyNodes(core: QueueCore, options: { limit?: number; runId?: string } = {}): ReadyNode[] {
+export function listReadyNodes(
+  core: QueueCore,
+  options: { limit?: number; runId?: string } = {},
+): ReadyNode[] {
   return core.db
     .select({
       runId: nodes.runId,

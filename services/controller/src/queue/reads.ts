@@ -39,9 +39,9 @@ export function getRun(core: QueueCore, runId: string): Run | null {
 }
 
 export function getNode(core: QueueCore, runId: string, nodeId: string): RunNode | null {
-  return core.db.transaction((tx) => {
-    const row = findNode(tx, runId, nodeId);
-    return row ? nodeView(tx, row) : null;
+  return core.db.transaction(() => {
+    const row = findNode(core.q, runId, nodeId);
+    return row ? nodeView(core.q, row) : null;
   });
 }
 
@@ -82,7 +82,15 @@ export function listPipelines(core: QueueCore): PipelineSummary[] {
   return latest.flatMap((l) => {
     const row = l.lastId ? byId.get(l.lastId) : undefined;
     if (!row) return [];
-    return [{ pipeline: l.pipeline, last_run: toRun(row), status: row.status, failure_reason: row.failureReason, run_count: l.runCount }];
+    return [
+      {
+        pipeline: l.pipeline,
+        last_run: toRun(row),
+        status: row.status,
+        failure_reason: row.failureReason,
+        run_count: l.runCount,
+      },
+    ];
   });
 }
 
@@ -99,7 +107,13 @@ export function queueSnapshot(core: QueueCore, limit = 500): Queue {
   const now = core.clock.now();
   const live = liveRunners(core, now);
   const ready = core.db
-    .select({ runId: nodes.runId, nodeId: nodes.nodeId, requires: nodes.requires, readyAt: nodes.readyAt, pipeline: runs.pipeline })
+    .select({
+      runId: nodes.runId,
+      nodeId: nodes.nodeId,
+      requires: nodes.requires,
+      readyAt: nodes.readyAt,
+      pipeline: runs.pipeline,
+    })
     .from(nodes)
     .innerJoin(runs, eq(runs.id, nodes.runId))
     .where(eq(nodes.status, 'ready'))
@@ -140,7 +154,9 @@ export function explainUnclaimed(requires: string[], live: { labels: string[] }[
   if (live.some((r) => labelsSatisfy(requires, r.labels))) {
     return `no runner claimed this node within ${waited}; it requires labels ${labels}, which live runners advertise, so they were all busy`;
   }
-  const missing = new Set(live.length > 0 ? live.flatMap((r) => unsatisfiedTerms(requires, r.labels)) : requires);
+  const missing = new Set(
+    live.length > 0 ? live.flatMap((r) => unsatisfiedTerms(requires, r.labels)) : requires,
+  );
   return `no runner claimed this node within ${waited}; it requires labels ${labels} and no live runner advertises them (unsatisfied: ${[...missing].map((t) => `"${t}"`).join(', ')})`;
 }
 
@@ -153,7 +169,9 @@ export function listRunners(core: QueueCore): Runner[] {
     .where(inArray(nodes.status, ['claimed', 'running']))
     .all();
   return rows.map((r) => {
-    const current = active.filter((a) => a.runnerId === r.runnerId).map((a) => ({ run_id: a.runId, node_id: a.nodeId }));
+    const current = active
+      .filter((a) => a.runnerId === r.runnerId)
+      .map((a) => ({ run_id: a.runId, node_id: a.nodeId }));
     const lost = now - r.lastSeen > core.settings.runnerHeartbeatTimeoutMs;
     return {
       runner_id: r.runnerId,
@@ -170,7 +188,11 @@ export function listRunners(core: QueueCore): Runner[] {
 
 export function getMetrics(core: QueueCore, runId: string, nodeId: string) {
   return core.db
-    .select({ ts: nodeMetrics.ts, cpu_millicores: nodeMetrics.cpuMillicores, memory_bytes: nodeMetrics.memoryBytes })
+    .select({
+      ts: nodeMetrics.ts,
+      cpu_millicores: nodeMetrics.cpuMillicores,
+      memory_bytes: nodeMetrics.memoryBytes,
+    })
     .from(nodeMetrics)
     .where(and(eq(nodeMetrics.runId, runId), eq(nodeMetrics.nodeId, nodeId)))
     .orderBy(asc(nodeMetrics.tsMs), asc(nodeMetrics.id))

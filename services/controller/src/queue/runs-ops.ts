@@ -87,31 +87,31 @@ export function trigger(core: QueueCore, input: TriggerInput): TriggerResult {
 /** Stores the DAG posted by the `_plan` node's runner and queues its root nodes. */
 export function postPlan(core: QueueCore, runId: string, planAttempt: number, planNodes: PlanNode[]): void {
   core.write((ctx) => {
-    requireLease(ctx.tx, runId, PLAN_NODE_ID, planAttempt);
+    requireLease(ctx.q, runId, PLAN_NODE_ID, planAttempt);
     const run = ctx.tx.select().from(runs).where(eq(runs.id, runId)).get();
     if (!run) throw new ApiError('not_found', `run ${runId} not found`);
     if (run.finishedAt !== null) throw new ApiError('conflict', `run ${runId} already ended ${run.status}`);
     const existing = ctx.tx.select({ nodeId: nodes.nodeId }).from(nodes).where(eq(nodes.runId, runId)).all();
     if (existing.length > 1) throw new ApiError('conflict', `run ${runId} already has a plan`);
-    for (const node of planNodes) {
-      const requires = node.requires ?? [];
+    const rows = planNodes.map((node) => ({
+      runId,
+      nodeId: node.id,
+      status: 'pending' as const,
+      needs: node.needs ?? [],
+      requires: node.requires ?? [],
+      requiresKey: JSON.stringify(node.requires ?? []),
+      timeoutS: node.timeout_s ?? null,
+      retries: node.retries ?? 0,
+      env: node.env ?? {},
+      resources: node.resources ?? {},
+      steps: node.steps ?? [],
+    }));
+    // Multi-row inserts in chunks that stay under SQLite's bound-variable limit.
+    for (let i = 0; i < rows.length; i += 500)
       ctx.tx
         .insert(nodes)
-        .values({
-          runId,
-          nodeId: node.id,
-          status: 'pending',
-          needs: node.needs ?? [],
-          requires,
-          requiresKey: JSON.stringify(requires),
-          timeoutS: node.timeout_s ?? null,
-          retries: node.retries ?? 0,
-          env: node.env ?? {},
-          resources: node.resources ?? {},
-          steps: node.steps ?? [],
-        })
+        .values(rows.slice(i, i + 500))
         .run();
-    }
     advanceRun(ctx, runId);
   });
 }
@@ -135,7 +135,12 @@ export function cancelRun(core: QueueCore, runId: string): Run {
       ctx.tx
         .update(nodes)
         .set({ cancelRequested: true })
-        .where(inArray(nodes.pk, active.map((n) => n.pk)))
+        .where(
+          inArray(
+            nodes.pk,
+            active.map((n) => n.pk),
+          ),
+        )
         .run();
     }
     advanceRun(ctx, runId);
@@ -153,7 +158,10 @@ export function retryRun(core: QueueCore, runId: string, actor: string | null): 
     const run = ctx.tx.select().from(runs).where(eq(runs.id, runId)).get();
     if (!run) throw new ApiError('not_found', `run ${runId} not found`);
     if (!isTerminalRunStatus(run.status)) {
-      throw new ApiError('conflict', `run ${runId} is still ${run.status}; cancel it or wait for it to end first`);
+      throw new ApiError(
+        'conflict',
+        `run ${runId} is still ${run.status}; cancel it or wait for it to end first`,
+      );
     }
     return insertRun(ctx, {
       pipeline: run.pipeline,

@@ -21,14 +21,18 @@ export interface Failure {
 }
 
 /** Puts a node in the claim queue and announces it once the transaction commits. */
-export function markReady(ctx: TxContext, row: Pick<NodeRow, 'pk' | 'runId' | 'nodeId' | 'attempt' | 'requires'>): void {
-  ctx.tx
-    .update(nodes)
-    .set({ status: 'ready', readyAt: ctx.now, statusDetail: null })
-    .where(eq(nodes.pk, row.pk))
-    .run();
+export function markReady(
+  ctx: TxContext,
+  row: Pick<NodeRow, 'pk' | 'runId' | 'nodeId' | 'attempt' | 'requires'>,
+): void {
+  ctx.q.markReady.run({ now: ctx.now, pk: row.pk });
   ctx.metrics.nodesEnqueued.inc();
-  ctx.events.ready.push({ runId: row.runId, nodeId: row.nodeId, attempt: row.attempt, requires: row.requires });
+  ctx.events.ready.push({
+    runId: row.runId,
+    nodeId: row.nodeId,
+    attempt: row.attempt,
+    requires: row.requires,
+  });
 }
 
 /** Records the end of the current attempt in its history row (creating it for never-claimed nodes). */
@@ -40,16 +44,23 @@ function closeAttempt(ctx: TxContext, row: NodeRow, status: NodeStatus, failure:
     exitCode: failure.exitCode ?? null,
     error: failure.error ?? null,
   };
-  const key = and(
-    eq(nodeAttempts.runId, row.runId),
-    eq(nodeAttempts.nodeId, row.nodeId),
-    eq(nodeAttempts.attempt, row.attempt),
-  );
-  const updated = ctx.tx.update(nodeAttempts).set(values).where(key).run();
+  const updated = ctx.q.endAttempt.run({
+    ...values,
+    now: ctx.now,
+    runId: row.runId,
+    nodeId: row.nodeId,
+    attempt: row.attempt,
+  });
   if (updated.changes === 0 && status !== 'skipped' && status !== 'cancelled') {
     ctx.tx
       .insert(nodeAttempts)
-      .values({ runId: row.runId, nodeId: row.nodeId, attempt: row.attempt, runnerId: row.runnerId, ...values })
+      .values({
+        runId: row.runId,
+        nodeId: row.nodeId,
+        attempt: row.attempt,
+        runnerId: row.runnerId,
+        ...values,
+      })
       .run();
   }
 }
@@ -61,21 +72,17 @@ export function terminate(
   status: NodeStatus,
   failure: Failure & { output?: unknown; finishedBy: FinishedBy },
 ): void {
-  ctx.tx
-    .update(nodes)
-    .set({
-      status,
-      finishedAt: ctx.now,
-      failureReason: failure.failureReason ?? null,
-      exitCode: failure.exitCode ?? null,
-      error: failure.error ?? null,
-      logs: failure.logs ?? failure.error ?? null,
-      output: failure.output ?? null,
-      finishedBy: failure.finishedBy,
-      leaseExpiresAt: null,
-    })
-    .where(eq(nodes.pk, row.pk))
-    .run();
+  ctx.q.endNode.run({
+    pk: row.pk,
+    status,
+    now: ctx.now,
+    failureReason: failure.failureReason ?? null,
+    exitCode: failure.exitCode ?? null,
+    error: failure.error ?? null,
+    logs: failure.logs ?? failure.error ?? null,
+    output: failure.output === undefined || failure.output === null ? null : JSON.stringify(failure.output),
+    finishedBy: failure.finishedBy,
+  });
   if (row.claimedAt !== null) closeAttempt(ctx, row, status, failure);
   else if (status === 'failed') closeAttempt(ctx, row, status, failure);
   ctx.metrics.nodesCompleted.inc({ outcome: status, failure_reason: failure.failureReason ?? NO_REASON });
@@ -86,8 +93,13 @@ export function terminate(
  * Ends the current attempt as failed: re-queued with attempt + 1 while retries remain (and the run is not
  * being cancelled), otherwise terminal (`cancelled` when the run is being cancelled).
  */
-export function failAttempt(ctx: TxContext, row: NodeRow, failure: Failure, finishedBy: FinishedBy): 'requeued' | NodeStatus {
-  const run = ctx.tx.select({ cancelRequested: runs.cancelRequested }).from(runs).where(eq(runs.id, row.runId)).get();
+export function failAttempt(
+  ctx: TxContext,
+  row: NodeRow,
+  failure: Failure,
+  finishedBy: FinishedBy,
+): 'requeued' | NodeStatus {
+  const run = ctx.q.runById.get({ id: row.runId });
   const cancelling = run?.cancelRequested === true || row.cancelRequested;
   if (cancelling) {
     terminate(ctx, row, 'cancelled', { ...failure, finishedBy });
@@ -121,26 +133,23 @@ export function failAttempt(ctx: TxContext, row: NodeRow, failure: Failure, fini
  * what is left of a cancelled run, and ends the run once every node is terminal.
  */
 export function advanceRun(ctx: TxContext, runId: string): void {
-  const run = ctx.tx.select().from(runs).where(eq(runs.id, runId)).get();
+  const run = ctx.q.runById.get({ id: runId });
   if (!run || run.finishedAt !== null) return;
-  const all = ctx.tx
-    .select({
-      pk: nodes.pk,
-      nodeId: nodes.nodeId,
-      status: nodes.status,
-      needs: nodes.needs,
-      attempt: nodes.attempt,
-      requires: nodes.requires,
-    })
-    .from(nodes)
-    .where(eq(nodes.runId, runId))
-    .orderBy(asc(nodes.pk))
-    .all();
-  const status = new Map(all.map((n) => [n.nodeId, n.status]));
+  const pending: {
+    pk: number;
+    nodeId: string;
+    needs: string[];
+    attempt: number;
+    requires: string[];
+    status: NodeStatus;
+  }[] = ctx.q.pendingOfRun.all({ runId }).map((n) => ({ ...n, status: 'pending' }));
+  const status = new Map<string, NodeStatus>(
+    pending.length > 0 ? ctx.q.statusesOfRun.all({ runId }).map((n) => [n.nodeId, n.status]) : [],
+  );
   let changed = true;
   while (changed) {
     changed = false;
-    for (const node of all) {
+    for (const node of pending) {
       if (node.status !== 'pending') continue;
       if (run.cancelRequested) {
         setSimple(ctx, node.pk, 'cancelled', 'cancelled before it started');
@@ -150,7 +159,12 @@ export function advanceRun(ctx: TxContext, runId: string): void {
           return s === 'failed' || s === 'skipped' || s === 'cancelled';
         });
         if (blocker) {
-          setSimple(ctx, node.pk, 'skipped', `skipped: needs "${blocker}", which ended ${status.get(blocker)}`);
+          setSimple(
+            ctx,
+            node.pk,
+            'skipped',
+            `skipped: needs "${blocker}", which ended ${status.get(blocker)}`,
+          );
         } else if (node.needs.every((need) => status.get(need) === 'success')) {
           markReady(ctx, { ...node, runId });
           node.status = 'ready';
@@ -166,13 +180,10 @@ export function advanceRun(ctx: TxContext, runId: string): void {
     }
   }
   if (run.cancelRequested) {
-    for (const node of all) {
-      if (node.status !== 'ready') continue;
+    for (const node of ctx.q.readyOfRun.all({ runId }))
       setSimple(ctx, node.pk, 'cancelled', 'cancelled before it was claimed');
-      node.status = 'cancelled';
-    }
   }
-  if (all.length > 0 && all.every((n) => isTerminal(n.status))) finishRun(ctx, runId, run.cancelRequested);
+  if ((ctx.q.unfinishedOfRun.get({ runId })?.n ?? 0) === 0) finishRun(ctx, runId, run.cancelRequested);
 }
 
 /** Terminal state for a node that never ran (skipped, cancelled). */
@@ -199,7 +210,13 @@ function finishRun(ctx: TxContext, runId: string, cancelRequested: boolean): voi
     .where(and(eq(nodes.runId, runId), inArray(nodes.status, ['cancelled'])))
     .limit(1)
     .all();
-  const status = cancelRequested ? 'cancelled' : failed.length > 0 ? 'failed' : cancelled.length > 0 ? 'cancelled' : 'success';
+  const status = cancelRequested
+    ? 'cancelled'
+    : failed.length > 0
+      ? 'failed'
+      : cancelled.length > 0
+        ? 'cancelled'
+        : 'success';
   const withReason = failed.find((f) => f.failureReason !== null);
   const first = failed[0];
   ctx.tx

@@ -135,12 +135,17 @@ export class QueueService {
   }
   /** Throws 404 / 409 `lease_lost` unless `attempt` still holds the node. */
   requireLease(runId: string, nodeId: string, attempt: number): void {
-    nodeOps.requireLease(this.core.db, runId, nodeId, attempt);
+    nodeOps.requireLease(this.core.q, runId, nodeId, attempt);
   }
   startNode(runId: string, nodeId: string, attempt: number, runnerId?: string): RunNode {
     return nodeOps.startNode(this.core, runId, nodeId, attempt, runnerId);
   }
-  heartbeatNode(runId: string, nodeId: string, attempt: number, statusDetail?: string): nodeOps.NodeHeartbeat {
+  heartbeatNode(
+    runId: string,
+    nodeId: string,
+    attempt: number,
+    statusDetail?: string,
+  ): nodeOps.NodeHeartbeat {
     return nodeOps.heartbeatNode(this.core, runId, nodeId, attempt, statusDetail);
   }
   finishNode(runId: string, nodeId: string, attempt: number, body: NodeFinishRequest): RunNode {

@@ -43,7 +43,13 @@ export function sweep(core: QueueCore): SweepReport {
         core.metrics.recoveries.inc({ kind });
         if (kind === 'agent_lost') report.agentLost += 1;
         else report.leaseExpired += 1;
-        core.logger.warn('node recovered', { kind, run_id: n.runId, node_id: n.nodeId, attempt: n.attempt, error });
+        core.logger.warn('node recovered', {
+          kind,
+          run_id: n.runId,
+          node_id: n.nodeId,
+          attempt: n.attempt,
+          error,
+        });
       }
     };
     for (const n of lapsed) {
@@ -52,12 +58,24 @@ export function sweep(core: QueueCore): SweepReport {
       const expiredAt = n.leaseExpiresAt ?? now;
       if (lastSeen === undefined) {
         if (now - (n.claimedAt ?? now) > settings.runnerStartupGraceMs) {
-          recover('agent_lost', n, `runner "${holder}" never heartbeated and stopped renewing its lease (startup grace ${formatDuration(settings.runnerStartupGraceMs)})`);
+          recover(
+            'agent_lost',
+            n,
+            `runner "${holder}" never heartbeated and stopped renewing its lease (startup grace ${formatDuration(settings.runnerStartupGraceMs)})`,
+          );
         }
       } else if (now - lastSeen > settings.runnerHeartbeatTimeoutMs) {
-        recover('agent_lost', n, `runner "${holder}" stopped heartbeating ${formatDuration(now - lastSeen)} ago (timeout ${formatDuration(settings.runnerHeartbeatTimeoutMs)})`);
+        recover(
+          'agent_lost',
+          n,
+          `runner "${holder}" stopped heartbeating ${formatDuration(now - lastSeen)} ago (timeout ${formatDuration(settings.runnerHeartbeatTimeoutMs)})`,
+        );
       } else if (lastSeen >= expiredAt) {
-        recover('runner_lease_expired', n, `runner "${holder}" is alive but stopped renewing the lease of attempt ${n.attempt}, which expired ${formatDuration(now - expiredAt)} ago; the controller reclaimed it`);
+        recover(
+          'runner_lease_expired',
+          n,
+          `runner "${holder}" is alive but stopped renewing the lease of attempt ${n.attempt}, which expired ${formatDuration(now - expiredAt)} ago; the controller reclaimed it`,
+        );
       }
     }
     const stale = ctx.tx
@@ -70,10 +88,24 @@ export function sweep(core: QueueCore): SweepReport {
       const live = liveRunners(core, now);
       for (const n of stale) {
         const error = explainUnclaimed(n.requires, live, now - (n.readyAt ?? now));
-        if (failNodeIn(ctx, n.runId, n.nodeId, n.attempt, { failure_reason: 'queue_timeout', error }, 'controller')) {
+        if (
+          failNodeIn(
+            ctx,
+            n.runId,
+            n.nodeId,
+            n.attempt,
+            { failure_reason: 'queue_timeout', error },
+            'controller',
+          )
+        ) {
           core.metrics.recoveries.inc({ kind: 'queue_timeout' });
           report.queueTimedOut += 1;
-          core.logger.warn('node recovered', { kind: 'queue_timeout', run_id: n.runId, node_id: n.nodeId, error });
+          core.logger.warn('node recovered', {
+            kind: 'queue_timeout',
+            run_id: n.runId,
+            node_id: n.nodeId,
+            error,
+          });
         }
       }
     }

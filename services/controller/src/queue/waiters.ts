@@ -51,7 +51,9 @@ export class ClaimWaiters {
   notify(events: readonly NodeReadyEvent[]): void {
     for (const event of events) {
       const waiter = this.waiters.find(
-        (w) => (!w.filter.runId || w.filter.runId === event.runId) && labelsSatisfy(event.requires, w.filter.labels),
+        (w) =>
+          (!w.filter.runId || w.filter.runId === event.runId) &&
+          labelsSatisfy(event.requires, w.filter.labels),
       );
       if (!waiter) continue;
       this.attempt(waiter);
@@ -83,10 +85,13 @@ export class ClaimWaiters {
       waiter.settle(null);
       return;
     }
-    waiter.timer = setTimeout(() => {
-      if (Date.now() >= waiter.deadline) waiter.settle(null);
-      else if (!this.attempt(waiter)) this.schedule(waiter);
-    }, Math.min(remaining, this.recheckMs));
+    waiter.timer = setTimeout(
+      () => {
+        if (Date.now() >= waiter.deadline) waiter.settle(null);
+        else if (!this.attempt(waiter)) this.schedule(waiter);
+      },
+      Math.min(remaining, this.recheckMs),
+    );
   }
 
   private remove(waiter: Waiter): void {

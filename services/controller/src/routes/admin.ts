@@ -31,6 +31,11 @@ export function adminRoutes(deps: ControllerDeps) {
     })
     .post('/auth/introspect', requireAnyToken(deps), (c) => {
       const auth = c.get('auth');
-      return c.json({ active: true as const, principal: auth.principal, scopes: auth.scopes, expires_at: auth.expiresAt });
+      return c.json({
+        active: true as const,
+        principal: auth.principal,
+        scopes: auth.scopes,
+        expires_at: auth.expiresAt,
+      });
     });
 }

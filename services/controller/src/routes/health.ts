@@ -6,7 +6,12 @@ export function healthRoutes(deps: ControllerDeps) {
   return new Hono<AppEnv>()
     .get('/health', (c) => {
       deps.db.get<{ ok: number }>('select 1 as ok');
-      return c.json({ status: 'ok' as const, version: deps.version, cache_url: deps.cacheUrl ?? null, logs_url: deps.logsUrl ?? null });
+      return c.json({
+        status: 'ok' as const,
+        version: deps.version,
+        cache_url: deps.cacheUrl ?? null,
+        logs_url: deps.logsUrl ?? null,
+      });
     })
     .get('/metrics', async (c) => {
       deps.queue.refreshGauges();

@@ -5,7 +5,10 @@ import type { Context } from 'hono';
 export function idParam(c: Context, name: string): string {
   const value = c.req.param(name);
   if (value === undefined || !isSafeId(value)) {
-    throw new ApiError('validation_failed', `invalid path parameter ${name}: must be 1-128 characters of letters, digits, ".", "_" or "-"`);
+    throw new ApiError(
+      'validation_failed',
+      `invalid path parameter ${name}: must be 1-128 characters of letters, digits, ".", "_" or "-"`,
+    );
   }
   return value;
 }

@@ -16,5 +16,7 @@ export function runnerRoutes(deps: ControllerDeps) {
     })
     .get('/runners', requireScope(deps, 'runs.read'), (c) => c.json({ runners: deps.queue.listRunners() }))
     .get('/queue', requireScope(deps, 'runs.read'), (c) => c.json(deps.queue.queue()))
-    .get('/pipelines', requireScope(deps, 'runs.read'), (c) => c.json({ pipelines: deps.queue.listPipelines() }));
+    .get('/pipelines', requireScope(deps, 'runs.read'), (c) =>
+      c.json({ pipelines: deps.queue.listPipelines() }),
+    );
 }

@@ -10,7 +10,10 @@ export function triggerRoutes(deps: ControllerDeps) {
   return new Hono<AppEnv>().post('/triggers', requireScope(deps, 'runs.write'), async (c) => {
     const body = await readJson(c, triggerRequestSchema, BODY_LIMITS.default);
     if (body.local_path && !deps.allowLocalPath) {
-      throw new ApiError('validation_failed', 'local_path is only accepted by a local-mode controller; upload the code (upload_ref) or give git instead');
+      throw new ApiError(
+        'validation_failed',
+        'local_path is only accepted by a local-mode controller; upload the code (upload_ref) or give git instead',
+      );
     }
     const auth = c.get('auth');
     const result = deps.queue.trigger({

@@ -19,12 +19,23 @@ export function triggerFromDelivery(
 ): DeliveryResult {
   return queue.core.write((ctx) => {
     if (delivery.id) {
-      const seen = ctx.tx.select().from(webhookDeliveries).where(eq(webhookDeliveries.deliveryId, delivery.id)).get();
+      const seen = ctx.tx
+        .select()
+        .from(webhookDeliveries)
+        .where(eq(webhookDeliveries.deliveryId, delivery.id))
+        .get();
       if (seen?.runId) return { runId: seen.runId, duplicate: true };
     }
-    const { runId } = insertRun(ctx, { pipeline, git, trigger: { kind: 'webhook', event: delivery.event, actor } });
+    const { runId } = insertRun(ctx, {
+      pipeline,
+      git,
+      trigger: { kind: 'webhook', event: delivery.event, actor },
+    });
     if (delivery.id) {
-      ctx.tx.insert(webhookDeliveries).values({ deliveryId: delivery.id, event: delivery.event, runId, receivedAt: ctx.now }).run();
+      ctx.tx
+        .insert(webhookDeliveries)
+        .values({ deliveryId: delivery.id, event: delivery.event, runId, receivedAt: ctx.now })
+        .run();
     }
     return { runId, duplicate: false };
   });

@@ -24,11 +24,13 @@ export function interpretGithubEvent(event: string, payload: unknown): GithubAct
   const actor = str(obj(body.sender).login) ?? str(obj(body.pusher).name);
   if (event === 'push') {
     const ref = str(body.ref);
-    if (!ref?.startsWith('refs/heads/')) return { kind: 'ignore', reason: `push to ${ref ?? 'unknown ref'} is not a branch` };
+    if (!ref?.startsWith('refs/heads/'))
+      return { kind: 'ignore', reason: `push to ${ref ?? 'unknown ref'} is not a branch` };
     if (body.deleted === true) return { kind: 'ignore', reason: 'branch deletion' };
     const sha = str(body.after);
     const url = repoUrl(obj(body.repository));
-    if (!url || !sha || !SHA_RE.test(sha)) return { kind: 'ignore', reason: 'push payload lacks repository or sha' };
+    if (!url || !sha || !SHA_RE.test(sha))
+      return { kind: 'ignore', reason: 'push payload lacks repository or sha' };
     return { kind: 'trigger', git: { repo_url: url, branch: ref.slice('refs/heads/'.length), sha }, actor };
   }
   if (event === 'pull_request') {
@@ -38,7 +40,8 @@ export function interpretGithubEvent(event: string, payload: unknown): GithubAct
     const sha = str(head.sha);
     const url = repoUrl(obj(head.repo)) ?? repoUrl(obj(body.repository));
     const branch = str(head.ref);
-    if (!url || !sha || !SHA_RE.test(sha)) return { kind: 'ignore', reason: 'pull_request payload lacks repository or sha' };
+    if (!url || !sha || !SHA_RE.test(sha))
+      return { kind: 'ignore', reason: 'pull_request payload lacks repository or sha' };
     return { kind: 'trigger', git: { repo_url: url, sha, ...(branch ? { branch } : {}) }, actor };
   }
   return { kind: 'ignore', reason: `event ${event} is not handled` };

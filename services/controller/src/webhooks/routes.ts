@@ -19,7 +19,8 @@ export function webhookRoutes(deps: ControllerDeps) {
     let outcome: WebhookOutcome = 'invalid';
     try {
       const pipeline = idParam(c, 'pipeline');
-      if (!deps.webhookSecret) throw new ApiError('unavailable', 'GitHub webhooks are disabled: GITHUB_WEBHOOK_SECRET is not set');
+      if (!deps.webhookSecret)
+        throw new ApiError('unavailable', 'GitHub webhooks are disabled: GITHUB_WEBHOOK_SECRET is not set');
       let body: Buffer;
       try {
         body = await readBodyBytes(c, WEBHOOK_BODY_LIMIT);

@@ -17,7 +17,11 @@ export function claimRoutes(deps: ControllerDeps) {
     try {
       const body = await readJson(c, claimRequestSchema, BODY_LIMITS.small);
       const filter = { runnerId: body.runner_id, labels: body.labels ?? [], runId: body.run_id };
-      const claimed: ClaimResponse | null = await deps.queue.claimWait(filter, body.wait_ms ?? 0, c.req.raw.signal);
+      const claimed: ClaimResponse | null = await deps.queue.claimWait(
+        filter,
+        body.wait_ms ?? 0,
+        c.req.raw.signal,
+      );
       outcome = claimed ? CLAIM_OUTCOMES.claimed : CLAIM_OUTCOMES.empty;
       return claimed ? c.json(claimed) : c.body(null, 204);
     } finally {

@@ -1,4 +1,8 @@
-import { nodeFinishRequestSchema, nodeHeartbeatRequestSchema, nodeStartRequestSchema } from '@sparkwing/contracts';
+import {
+  nodeFinishRequestSchema,
+  nodeHeartbeatRequestSchema,
+  nodeStartRequestSchema,
+} from '@sparkwing/contracts';
 import { readJson } from '@sparkwing/telemetry';
 import { Hono } from 'hono';
 import { requireNodeToken } from '../../auth/middleware.js';
@@ -14,13 +18,24 @@ export function nodeLifecycleRoutes(deps: ControllerDeps) {
     .post(`${NODE_PATH}/start`, requireNodeToken(deps), async (c) => {
       const body = await readJson(c, nodeStartRequestSchema, BODY_LIMITS.small);
       const claims = c.get('auth').node!;
-      return c.json(deps.queue.startNode(idParam(c, 'id'), idParam(c, 'nodeID'), claims.attempt, body.runner_id));
+      return c.json(
+        deps.queue.startNode(idParam(c, 'id'), idParam(c, 'nodeID'), claims.attempt, body.runner_id),
+      );
     })
     .post(`${NODE_PATH}/heartbeat`, requireNodeToken(deps), async (c) => {
       const body = await readJson(c, nodeHeartbeatRequestSchema, BODY_LIMITS.small);
       const claims = c.get('auth').node!;
-      const beat = deps.queue.heartbeatNode(idParam(c, 'id'), idParam(c, 'nodeID'), claims.attempt, body.status_detail);
-      return c.json({ lease_expires_at: iso(beat.leaseExpiresAt)!, cancel_requested: beat.cancelRequested, token: beat.token });
+      const beat = deps.queue.heartbeatNode(
+        idParam(c, 'id'),
+        idParam(c, 'nodeID'),
+        claims.attempt,
+        body.status_detail,
+      );
+      return c.json({
+        lease_expires_at: iso(beat.leaseExpiresAt)!,
+        cancel_requested: beat.cancelRequested,
+        token: beat.token,
+      });
     })
     .post(`${NODE_PATH}/finish`, requireNodeToken(deps), async (c) => {
       const body = await readJson(c, nodeFinishRequestSchema, BODY_LIMITS.default);

@@ -18,13 +18,19 @@ export function nodeReadRoutes(deps: ControllerDeps) {
     .post('/runs/:id/nodes/:nodeID/metrics', requireNodeToken(deps), async (c) => {
       const body = await readJson(c, metricsBatchSchema, BODY_LIMITS.default);
       const claims = c.get('auth').node!;
-      const stored = deps.queue.addMetrics(idParam(c, 'id'), idParam(c, 'nodeID'), claims.attempt, body.points);
+      const stored = deps.queue.addMetrics(
+        idParam(c, 'id'),
+        idParam(c, 'nodeID'),
+        claims.attempt,
+        body.points,
+      );
       return c.json({ stored });
     })
     .get('/runs/:id/nodes/:nodeID/metrics', requireScope(deps, 'runs.read'), (c) => {
       const runId = idParam(c, 'id');
       const nodeId = idParam(c, 'nodeID');
-      if (!deps.queue.getNode(runId, nodeId)) throw new ApiError('not_found', `node ${nodeId} of run ${runId} not found`);
+      if (!deps.queue.getNode(runId, nodeId))
+        throw new ApiError('not_found', `node ${nodeId} of run ${runId} not found`);
       return c.json(deps.queue.getMetrics(runId, nodeId));
     });
 }

@@ -1,0 +1,164 @@
+import { and, asc, count, eq, inArray, sql } from 'drizzle-orm';
+import type { Db } from '../db/open.js';
+import { nodeAttempts, nodes, runs } from '../db/schema.js';
+
+const p = sql.placeholder;
+
+/**
+ * Prepared statements of the hot paths (claim, start, heartbeat, finish, scheduling). Building a drizzle
+ * query costs far more than running it on SQLite, so these are built once per database handle; they run
+ * inside the queue's transactions because better-sqlite3 has one connection.
+ */
+export function prepareStatements(db: Db) {
+  return {
+    runById: db
+      .select()
+      .from(runs)
+      .where(eq(runs.id, p('id')))
+      .prepare(),
+    nodeByKey: db
+      .select()
+      .from(nodes)
+      .where(and(eq(nodes.runId, p('runId')), eq(nodes.nodeId, p('nodeId'))))
+      .prepare(),
+    nodeByPk: db
+      .select()
+      .from(nodes)
+      .where(eq(nodes.pk, p('pk')))
+      .prepare(),
+    attemptsOf: db
+      .select()
+      .from(nodeAttempts)
+      .where(and(eq(nodeAttempts.runId, p('runId')), eq(nodeAttempts.nodeId, p('nodeId'))))
+      .orderBy(asc(nodeAttempts.attempt))
+      .prepare(),
+    readyKeys: db
+      .selectDistinct({ key: nodes.requiresKey })
+      .from(nodes)
+      .where(eq(nodes.status, 'ready'))
+      .prepare(),
+    readyKeysOfRun: db
+      .selectDistinct({ key: nodes.requiresKey })
+      .from(nodes)
+      .where(and(eq(nodes.status, 'ready'), eq(nodes.runId, p('runId'))))
+      .prepare(),
+    oldestReady: db
+      .select({ pk: nodes.pk, readyAt: nodes.readyAt })
+      .from(nodes)
+      .where(and(eq(nodes.status, 'ready'), eq(nodes.requiresKey, p('key'))))
+      .orderBy(asc(nodes.readyAt), asc(nodes.pk))
+      .limit(1)
+      .prepare(),
+    oldestReadyOfRun: db
+      .select({ pk: nodes.pk, readyAt: nodes.readyAt })
+      .from(nodes)
+      .where(and(eq(nodes.status, 'ready'), eq(nodes.requiresKey, p('key')), eq(nodes.runId, p('runId'))))
+      .orderBy(asc(nodes.readyAt), asc(nodes.pk))
+      .limit(1)
+      .prepare(),
+    pendingOfRun: db
+      .select({
+        pk: nodes.pk,
+        nodeId: nodes.nodeId,
+        needs: nodes.needs,
+        attempt: nodes.attempt,
+        requires: nodes.requires,
+      })
+      .from(nodes)
+      .where(and(eq(nodes.status, 'pending'), eq(nodes.runId, p('runId'))))
+      .orderBy(asc(nodes.pk))
+      .prepare(),
+    readyOfRun: db
+      .select({ pk: nodes.pk })
+      .from(nodes)
+      .where(and(eq(nodes.status, 'ready'), eq(nodes.runId, p('runId'))))
+      .prepare(),
+    statusesOfRun: db
+      .select({ nodeId: nodes.nodeId, status: nodes.status })
+      .from(nodes)
+      .where(eq(nodes.runId, p('runId')))
+      .prepare(),
+    unfinishedOfRun: db
+      .select({ n: count() })
+      .from(nodes)
+      .where(
+        and(inArray(nodes.status, ['pending', 'ready', 'claimed', 'running']), eq(nodes.runId, p('runId'))),
+      )
+      .prepare(),
+    endNode: db
+      .update(nodes)
+      .set({
+        status: sql`${p('status')}`,
+        finishedAt: sql`${p('now')}`,
+        failureReason: sql`${p('failureReason')}`,
+        exitCode: sql`${p('exitCode')}`,
+        error: sql`${p('error')}`,
+        logs: sql`${p('logs')}`,
+        output: sql`${p('output')}`,
+        finishedBy: sql`${p('finishedBy')}`,
+        leaseExpiresAt: null,
+      })
+      .where(eq(nodes.pk, p('pk')))
+      .prepare(),
+    endAttempt: db
+      .update(nodeAttempts)
+      .set({
+        status: sql`${p('status')}`,
+        finishedAt: sql`${p('now')}`,
+        failureReason: sql`${p('failureReason')}`,
+        exitCode: sql`${p('exitCode')}`,
+        error: sql`${p('error')}`,
+      })
+      .where(
+        and(
+          eq(nodeAttempts.runId, p('runId')),
+          eq(nodeAttempts.nodeId, p('nodeId')),
+          eq(nodeAttempts.attempt, p('attempt')),
+        ),
+      )
+      .prepare(),
+    markReady: db
+      .update(nodes)
+      .set({ status: 'ready', readyAt: sql`${p('now')}`, statusDetail: null })
+      .where(eq(nodes.pk, p('pk')))
+      .prepare(),
+    leaseNode: db
+      .update(nodes)
+      .set({
+        status: 'claimed',
+        runnerId: sql`${p('holder')}`,
+        claimedAt: sql`${p('now')}`,
+        leaseExpiresAt: sql`${p('expiresAt')}`,
+        statusDetail: null,
+      })
+      .where(and(eq(nodes.pk, p('pk')), eq(nodes.status, 'ready')))
+      .prepare(),
+    insertAttempt: db
+      .insert(nodeAttempts)
+      .values({
+        runId: sql`${p('runId')}`,
+        nodeId: sql`${p('nodeId')}`,
+        attempt: sql`${p('attempt')}`,
+        runnerId: sql`${p('holder')}`,
+        status: 'claimed',
+        claimedAt: sql`${p('now')}`,
+      })
+      .onConflictDoUpdate({
+        target: [nodeAttempts.runId, nodeAttempts.nodeId, nodeAttempts.attempt],
+        set: { runnerId: sql`excluded.runner_id`, status: 'claimed', claimedAt: sql`excluded.claimed_at` },
+      })
+      .prepare(),
+    startRun: db
+      .update(runs)
+      .set({ status: 'running', startedAt: sql`${p('now')}` })
+      .where(and(eq(runs.id, p('id')), eq(runs.status, 'queued')))
+      .prepare(),
+    renewLease: db
+      .update(nodes)
+      .set({ leaseExpiresAt: sql`${p('expiresAt')}` })
+      .where(eq(nodes.pk, p('pk')))
+      .prepare(),
+  };
+}
+
+export type Statements = ReturnType<typeof prepareStatements>;
