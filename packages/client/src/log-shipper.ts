@@ -126,12 +126,8 @@ export class LogShipper {
     }
     if (this.queuedBytes >= this.maxBatchBytes || this.queue.length >= this.maxBatchRecords) {
       this.kick();
-    } else if (!this.timer) {
-      this.timer = setTimeout(() => {
-        this.timer = null;
-        this.kick();
-      }, this.maxDelayMs);
-      (this.timer as { unref?: () => void }).unref?.();
+    } else {
+      this.schedule();
     }
   }
 
@@ -161,11 +157,24 @@ export class LogShipper {
     this.timer = null;
   }
 
+  private schedule(): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.kick();
+    }, this.maxDelayMs);
+    (this.timer as { unref?: () => void }).unref?.();
+  }
+
   private kick(): void {
     this.clearTimer();
     if (this.inflight || this.queue.length === 0) return;
     this.inflight = this.drain().finally(() => {
       this.inflight = null;
+      // Records written (or flushes asked for) while the last batch was finishing still need a send.
+      if (this.queue.length === 0 || this.authError) return;
+      if (this.waiters.length > 0) this.kick();
+      else this.schedule();
     });
   }
 
