@@ -2,5 +2,5 @@
 {{- define "controller.runnerImage" -}}
 {{- $global := ((.Values.global).image) | default dict -}}
 {{- $tag := $global.tag | default .Chart.AppVersion -}}
-{{- if $global.registry -}}{{ $global.registry }}/{{- end -}}sparkwing-runner:{{ $tag }}
+{{- if $global.registry -}}{{ $global.registry }}/{{- end -}}runner:{{ $tag }}
 {{- end -}}
