@@ -31,9 +31,22 @@ export const busy = pipeline((p) => {
   p.job('spin', async (ctx) => JSON.parse((await ctx.exec('node', ['-e', SPIN])).stdout));
 });
 
+export const secretive = pipeline((p) => {
+  p.job('use', async (ctx) => {
+    const token = await ctx.secret('DEPLOY_TOKEN');
+    await ctx.sh('echo "deploying with $TOK"', { env: { TOK: token } });
+    console.log('raw console line ' + token);
+    throw new Error('refused token ' + token);
+  });
+});
+
+export const long = pipeline((p) => {
+  p.job('wait', (ctx) => ctx.sh('sleep 60'));
+});
+
 export const sleepy = pipeline((p) => {
   p.job('nap', (ctx) => ctx.sh('sleep 3; echo rested'));
 });
 `;
 
-export const PIPELINE_NAMES = ['ci', 'failures', 'hog', 'busy', 'sleepy'];
+export const PIPELINE_NAMES = ['ci', 'failures', 'hog', 'busy', 'sleepy', 'secretive', 'long'];

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { LogsClient } from '@sparkwing/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryCgroup } from '../src/cgroup.js';
@@ -195,5 +196,73 @@ describe('sparkwing-runner against real controller, logs and cache processes', (
       exit3: 3,
       unverified: 1,
     });
+  });
+
+  it('masks secret values in streamed output, errors and the result tail', async () => {
+    await stack.admin.putSecret('DEPLOY_TOKEN', 'tok-9f8e7d6c5b');
+    await withRunner([], async () => {
+      const runId = await trigger('secretive');
+      const detail = await waitForRun(stack.admin, runId);
+      const node = nodeOf(detail, 'use');
+      expect(node.result?.logs).toContain('deploying with ***');
+      expect(node.result?.logs).toContain('raw console line ***');
+      expect(node.error).toContain('refused token ***');
+      const logs = await new LogsClient({ baseUrl: stack.logs.url, token: stack.adminToken }).read(
+        runId,
+        'use',
+      );
+      expect(logs.map((record) => record.msg)).toContain('deploying with ***');
+      expect(JSON.stringify([logs, node])).not.toContain('tok-9f8e7d6c5b');
+    });
+  });
+
+  it('stops a node whose run is cancelled', async () => {
+    await withRunner([], async () => {
+      const runId = await trigger('long');
+      for (;;) {
+        const detail = await stack.admin.getRun(runId);
+        if (detail.nodes.find((node) => node.id === 'wait')?.status === 'running') break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await stack.admin.cancelRun(runId);
+      const detail = await waitForRun(stack.admin, runId, 20_000);
+      expect(detail.run.status).toBe('cancelled');
+      expect(nodeOf(detail, 'wait').status).not.toBe('running');
+    });
+  });
+
+  it('agent reads its settings from agent.yaml', async () => {
+    const dir = tempDir('agent');
+    const file = join(dir, 'agent.yaml');
+    writeFileSync(
+      file,
+      [
+        `controller_url: ${stack.controller.url}`,
+        `logs_url: ${stack.logs.url}`,
+        `cache_url: ${stack.cache.url}`,
+        `token: ${stack.runnerToken}`,
+        'labels: [laptop, gpu]',
+        'concurrency: 2',
+        'runner_id: ada-laptop',
+      ].join('\n'),
+    );
+    const agent = await startProcess(
+      'services/runner/bin/sparkwing-runner.js',
+      ['agent', '--config', file, '--metrics-port', '0'],
+      { SPARKWING_HOME: tempDir('agent-home') },
+      'metrics_port',
+    );
+    try {
+      const detail = await waitForRun(stack.admin, await trigger('ci'));
+      expect(detail.run.status).toBe('success');
+      expect(new Set(detail.nodes.map((node) => node.runner_id))).toEqual(new Set(['ada-laptop']));
+      const { runners } = await stack.admin.listRunners();
+      expect(runners.find((runner) => runner.runner_id === 'ada-laptop')).toMatchObject({
+        labels: ['laptop', 'gpu'],
+        capacity: 2,
+      });
+    } finally {
+      await agent.stop();
+    }
   });
 });
