@@ -98,6 +98,9 @@ export const kubernetesEnvShape = {
   SPARKWING_RUNNER_LOGS_URL: z.url().default('http://sparkwing-logs.sparkwing.svc.cluster.local'),
   // Cache URL handed to runner pods.
   SPARKWING_RUNNER_CACHE_URL: z.url().default('http://sparkwing-cache.sparkwing.svc.cluster.local'),
+  // Existing Secret (key `token`) holding a runner token with runs.read, exposed to runner pods as
+  // SPARKWING_RUNNER_TOKEN: the worker reads its run (and dependencies' outputs) with it.
+  SPARKWING_RUNNER_TOKEN_SECRET: z.string().min(1).optional(),
   // SPARKWING_HOME inside runner pods (an emptyDir is mounted there).
   SPARKWING_RUNNER_HOME: z.string().startsWith('/').default('/sparkwing'),
   // activeDeadlineSeconds = node timeout (or this default) + SPARKWING_RUNNER_DEADLINE_GRACE.
@@ -128,7 +131,13 @@ export interface KubernetesDispatchConfig {
   defaultResources: { cpu: string; memory: string };
   servedLabels: string[];
   maxConcurrentJobs: number;
-  runnerEnv: { controllerUrl: string; logsUrl: string; cacheUrl: string; home: string };
+  runnerEnv: {
+    controllerUrl: string;
+    logsUrl: string;
+    cacheUrl: string;
+    home: string;
+    runnerTokenSecret?: string;
+  };
   defaultTimeoutMs: number;
   deadlineGraceMs: number;
   jobTtlMs: number;
@@ -154,6 +163,7 @@ export function toKubernetesDispatchConfig(env: KubernetesEnv): KubernetesDispat
       logsUrl: env.SPARKWING_RUNNER_LOGS_URL,
       cacheUrl: env.SPARKWING_RUNNER_CACHE_URL,
       home: env.SPARKWING_RUNNER_HOME,
+      ...(env.SPARKWING_RUNNER_TOKEN_SECRET ? { runnerTokenSecret: env.SPARKWING_RUNNER_TOKEN_SECRET } : {}),
     },
     defaultTimeoutMs: env.SPARKWING_RUNNER_DEFAULT_TIMEOUT,
     deadlineGraceMs: env.SPARKWING_RUNNER_DEADLINE_GRACE,

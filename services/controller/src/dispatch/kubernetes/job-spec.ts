@@ -98,6 +98,14 @@ export function buildJob(name: string, target: JobTarget, config: KubernetesDisp
     { name: ENV.nodeId, value: target.nodeId },
     { name: ENV.home, value: config.runnerEnv.home },
     { name: ENV.agentToken, valueFrom: { secretKeyRef: { name, key: TOKEN_KEY } } },
+    ...(config.runnerEnv.runnerTokenSecret
+      ? [
+          {
+            name: ENV.runnerToken,
+            valueFrom: { secretKeyRef: { name: config.runnerEnv.runnerTokenSecret, key: TOKEN_KEY } },
+          },
+        ]
+      : []),
   ];
   const labels = labelsFor(target);
   return {
