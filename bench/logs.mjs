@@ -1,6 +1,6 @@
 // Logs service benchmark: ingest rate (1 and 16 writers), append latency, append→SSE arrival latency on
 // 100 concurrent streams, and a plain buffered fs append of the same bytes as the physical ceiling.
-// Usage: pnpm --filter @sparkwing/logs build && node bench/logs.mjs
+// Usage: pnpm --filter @sparkwing/logs build && node bench/logs.mjs [batches, default 200]
 import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -13,7 +13,7 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const KEY = 'bench-signing-key-0123456789';
 const RECORDS_PER_BATCH = 100;
 const MSG = 'x'.repeat(80);
-const BATCHES = Number(process.env.BENCH_BATCHES ?? 200);
+const BATCHES = Number(process.argv[2] ?? 200);
 const STREAMS = 100;
 const STREAM_RECORDS = 200;
 

@@ -13,8 +13,8 @@ export interface LogsServiceOptions {
   /** Verifies every other bearer; null accepts node tokens only. */
   introspect: Introspect | null;
   logger?: Logger;
-  /** Injected time source (tests). */
-  clock?: () => Date;
+  /** Injected time source (tests); a Date or unix milliseconds. */
+  clock?: () => Date | number;
   metrics?: LogsMetrics;
   keepaliveMs?: number;
   /** Stat fallback period for following files another process appends to. */
@@ -33,7 +33,11 @@ export interface LogsService {
 /** Builds the store, auth and app: what `main.ts` serves and what local mode mounts in-process. */
 export function createLogsService(options: LogsServiceOptions): LogsService {
   const logger = options.logger ?? silentLogger;
-  const clock = options.clock ?? (() => new Date());
+  const source = options.clock ?? (() => new Date());
+  const clock = () => {
+    const now = source();
+    return now instanceof Date ? now : new Date(now);
+  };
   const metrics = options.metrics ?? createLogsMetrics();
   const store = new LogStore({
     dataDir: options.dataDir,

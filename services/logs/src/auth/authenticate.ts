@@ -14,7 +14,7 @@ export type Caller =
   | { kind: 'bearer'; name: string; scopes: readonly string[] };
 
 /** Asks the controller about a non-node bearer; null when the token is not valid. */
-export type Introspect = (token: string) => Promise<IntrospectResponse | null>;
+export type Introspect = (token: string) => Promise<IntrospectResponse | null> | IntrospectResponse | null;
 
 export interface AuthenticatorOptions {
   signingKey: string;
