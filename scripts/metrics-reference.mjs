@@ -6,7 +6,8 @@
 //   node scripts/metrics-reference.mjs          regenerate docs/metrics.md
 //   node scripts/metrics-reference.mjs --check  exit 1 when docs/metrics.md differs from the registries
 // Needs the services built (`pnpm --filter @sparkwing/<svc> build`).
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -22,7 +23,10 @@ export const SERVICES = [
     service: 'controller',
     scrape: 'controller :8080 /metrics',
     factories: ['createControllerMetrics'],
-    registration: 'services/controller/src/metrics.ts (createControllerMetrics)',
+    extend: registerKubernetesDispatcher,
+    registration:
+      'services/controller/src/metrics.ts (createControllerMetrics); with SPARKWING_DISPATCHER=kubernetes the ' +
+      'dispatcher adds the runner lifecycle families (services/controller/src/dispatch/kubernetes/metrics.ts)',
   },
   {
     service: 'logs',
@@ -50,6 +54,40 @@ export const SERVICES = [
   },
 ];
 
+/**
+ * The Kubernetes dispatcher registers its families on the controller's registry when it is constructed
+ * (main.ts, SPARKWING_DISPATCHER=kubernetes). Construct it the same way, never started, against a
+ * kubeconfig naming an unreachable API server (construction does no I/O), so those families are listed too.
+ */
+function registerKubernetesDispatcher(mod, registry) {
+  const dir = mkdtempSync(join(tmpdir(), 'sparkwing-metrics-ref-'));
+  const kubeconfig = join(dir, 'kubeconfig');
+  writeFileSync(
+    kubeconfig,
+    [
+      'apiVersion: v1',
+      'kind: Config',
+      'clusters: [{name: none, cluster: {server: "https://127.0.0.1:1"}}]',
+      'users: [{name: none, user: {token: none}}]',
+      'contexts: [{name: none, context: {cluster: none, user: none}}]',
+      'current-context: none',
+      '',
+    ].join('\n'),
+  );
+  try {
+    const quiet = { debug() {}, info() {}, warn() {}, error() {}, child: () => quiet };
+    new mod.KubernetesDispatcher({
+      queue: { on: () => () => {}, storeDeathLog: () => {} },
+      registry,
+      logger: quiet,
+      signingKey: 'metrics-reference-signing-key',
+      config: mod.parseKubernetesDispatchConfig({ KUBECONFIG: kubeconfig }),
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 function findRegistry(value, depth = 0) {
   if (!value || typeof value !== 'object' || depth > 2) return undefined;
   if (typeof value.getMetricsAsJSON === 'function' && typeof value.getSingleMetric === 'function')
@@ -71,6 +109,7 @@ export async function serviceFamilies(spec) {
     if (typeof mod[factory] !== 'function') throw new Error(`${spec.service} does not export ${factory}`);
     const registry = findRegistry(mod[factory]({ defaultMetrics: true }));
     if (!registry) throw new Error(`${spec.service}.${factory}() returned no prom-client registry`);
+    spec.extend?.(mod, registry);
     for (const json of await registry.getMetricsAsJSON()) {
       const metric = registry.getSingleMetric(json.name);
       // `service` is the registry's default label on every series; listed once in the page header.
