@@ -172,7 +172,7 @@ export class LogShipper {
     this.inflight = this.drain().finally(() => {
       this.inflight = null;
       // Records written (or flushes asked for) while the last batch was finishing still need a send.
-      if (this.queue.length === 0 || this.authError) return;
+      if (this.queue.length === 0 || this.authError || this.closed) return;
       if (this.waiters.length > 0) this.kick();
       else this.schedule();
     });

@@ -18,8 +18,16 @@ export interface SseOptions {
 const MAX_RECORDS_PER_PULL = 500;
 const encoder = new TextEncoder();
 
+/** Ring records are shared by every follower of a node: serialise each one once. */
+const encoded = new WeakMap<LogRecord, string>();
+
 function event(record: LogRecord): string {
-  return `id: ${record.seq}\ndata: ${JSON.stringify(record)}\n\n`;
+  let text = encoded.get(record);
+  if (text === undefined) {
+    text = `id: ${record.seq}\ndata: ${JSON.stringify(record)}\n\n`;
+    encoded.set(record, text);
+  }
+  return text;
 }
 
 /**
