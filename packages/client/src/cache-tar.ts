@@ -197,12 +197,15 @@ export async function extractTarball(
   dest: string,
   options: ExtractOptions = {},
 ): Promise<ExtractResult> {
+  // Start reading before any await: a child process's stdout nobody listens to is flushed away on exit.
+  const input = maybeGunzip(toReadable(source));
+  input.catch(() => undefined);
   await mkdir(dest, { recursive: true });
   const maxEntries = options.maxEntries ?? 1_000_000;
   const files: string[] = [];
   let deletions: string[] = [];
   const verified = new Set<string>();
-  const parser = new Parser({ strict: true });
+  const parser = new Parser({ strict: false });
   let entries = 0;
   let failure: Error | null = null;
   let chain: Promise<void> = Promise.resolve();
@@ -231,6 +234,10 @@ export async function extractTarball(
   };
 
   let current: ReadEntry | null = null;
+  parser.on('warn', (code: string, message: string | Error) => {
+    const text = message instanceof Error ? message.message : String(message);
+    failure ??= new UnsafeTarError(`bad archive: ${code}: ${text}`);
+  });
   parser.on('entry', (entry: ReadEntry) => {
     entry.pause();
     chain = chain.then(() =>
@@ -246,7 +253,7 @@ export async function extractTarball(
     parser.on('abort', reject);
   });
   try {
-    const stream = await maybeGunzip(toReadable(source));
+    const stream = await input;
     await new Promise<void>((resolve, reject) => {
       stream.on('data', (chunk: Buffer) => {
         if (!parser.write(chunk)) stream.pause();

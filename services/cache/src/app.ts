@@ -1,5 +1,6 @@
 import { errorHandler, notFoundHandler, observeRequests, requestId } from '@sparkwing/telemetry';
 import { Hono } from 'hono';
+import { closeOnEarlyError } from './connection.js';
 import type { CacheDeps } from './deps.js';
 import { rejectDotSegments } from './dot-segments.js';
 import { blobRoutes } from './routes/blobs.js';
@@ -13,6 +14,7 @@ export function createApp(deps: CacheDeps) {
   const app = new Hono()
     .use(requestId())
     .use(observeRequests({ service: 'cache', metrics: deps.metrics.http, logger: deps.logger }))
+    .use(closeOnEarlyError())
     .use(rejectDotSegments())
     .route('/', healthRoutes(deps))
     .route('/', proxyRoutes(deps))

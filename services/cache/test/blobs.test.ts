@@ -47,7 +47,7 @@ describe('blob stores', () => {
     expect(await client.getBin('pipeline-abc123')).toBeNull();
     await client.putBin('pipeline-abc123', bytes);
     expect(await client.hasBin('pipeline-abc123')).toBe(true);
-    expect(await client.getBin('pipeline-abc123')).toEqual(bytes);
+    expect((await client.getBin('pipeline-abc123'))?.equals(bytes)).toBe(true);
     await client.putCache('node_modules-linux-x64.tgz', bytes.subarray(0, 10));
     expect(await client.getCache('node_modules-linux-x64.tgz')).toEqual(bytes.subarray(0, 10));
     const metrics = await (await fetch(`${cache.url}/metrics`)).text();
