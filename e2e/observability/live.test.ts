@@ -1,19 +1,28 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { ControllerClient } from '@sparkwing/client';
+import { join, relative } from 'node:path';
+import { CacheClient, ControllerClient } from '@sparkwing/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type OtlpReceiver, startOtlpReceiver } from './lib/otlp-receiver.js';
 import { readMetricsReference } from './lib/metrics-reference.js';
 import { repoPath } from './lib/paths.js';
-import { type PrometheusHandle, startPrometheus } from './lib/prometheus.js';
+import { freePort, type PrometheusHandle, startPrometheus } from './lib/prometheus.js';
 import { dashboardExpressions } from './lib/promql.js';
-import { countSeries, exposedFamilies, type ServiceProcess, startService } from './lib/services.js';
+import {
+  countSeries,
+  exposedFamilies,
+  type ServiceProcess,
+  startRunner,
+  startService,
+} from './lib/services.js';
 
-/** Panels fed by what one run through controller, logs, cache and web produces (no Kubernetes, no runner process). */
+/** Panels fed by runs through controller, logs, cache, web and a real runner (no Kubernetes here). */
 const MAIN_PANELS = [
   'Queued nodes',
+  'Running nodes',
+  'Runner slots busy',
+  'Runner slots idle',
   'Active runners',
   'Oldest ready node',
   'Nodes enqueued / s',
@@ -37,6 +46,19 @@ const MAIN_PANELS = [
 ];
 
 const SERIES_BUDGET = 1_000;
+const PIPELINE = `import { pipeline } from '@sparkwing/sdk';
+
+export const ci = pipeline((p) => {
+  const build = p.job('build', (ctx) => ctx.sh('echo building'));
+  p.job('test', (ctx) => ctx.sh('echo testing')).needs(build);
+});
+`;
+
+function listFiles(root: string, base = root): string[] {
+  return readdirSync(root, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? listFiles(join(root, e.name), base) : [relative(base, join(root, e.name))],
+  );
+}
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const traceIdForRun = (runId: string) => createHash('sha256').update(runId).digest('hex').slice(0, 32);
 
@@ -59,6 +81,7 @@ describe('live: a run through real services, scraped by a real Prometheus', () =
   let prom: PrometheusHandle;
   let otlp: OtlpReceiver;
   let runId = '';
+  let pipelineRunId = '';
 
   beforeAll(async () => {
     otlp = await startOtlpReceiver();
@@ -104,8 +127,15 @@ describe('live: a run through real services, scraped by a real Prometheus', () =
     });
     // A warm-up run creates every labelled series before the first scrape, so the measured run moves them.
     await driveRun(controllerUrl);
+    const runnerMetricsPort = await freePort();
     prom = await startPrometheus(
-      Object.values(services).map((s) => ({ job: `sparkwing-${s.name}`, address: `127.0.0.1:${s.port}` })),
+      [
+        ...Object.values(services).map((s) => ({
+          job: `sparkwing-${s.name}`,
+          address: `127.0.0.1:${s.port}`,
+        })),
+        { job: 'sparkwing-runner', address: `127.0.0.1:${runnerMetricsPort}` },
+      ],
       [repoPath('docs/prometheus/alerts.yml')],
     );
     // A first scrape of every target before the run, so rates see the counters move.
@@ -114,9 +144,26 @@ describe('live: a run through real services, scraped by a real Prometheus', () =
       return res.data?.result[0]?.value?.[1] === '4' ? true : undefined;
     });
     await driveRun(controllerUrl);
-    await until('both runs in Prometheus', async () => {
-      const res = await prom.query('sum(sparkwing_runs_total)');
-      return Number(res.data?.result[0]?.value?.[1] ?? 0) >= 2 ? true : undefined;
+    // Started after the hand-driven runs so it never claims their nodes.
+    services.runner = await startRunner(
+      [
+        `--metrics-port=${runnerMetricsPort}`,
+        '--runner-id=obs-runner-real',
+        `--controller-url=${controllerUrl}`,
+        `--logs-url=${services.logs.url}`,
+        `--cache-url=${services.cache.url}`,
+        `--token=${adminToken}`,
+        `--home=${join(dir, 'runner-home')}`,
+      ],
+      { OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, LOG_LEVEL: 'info' },
+    );
+    pipelineRunId = await runPipeline(controllerUrl);
+    await until('three runs and the runner in Prometheus', async () => {
+      const runs = await prom.query('sum(sparkwing_runs_total)');
+      const up = await prom.query('count(up == 1)');
+      return Number(runs.data?.result[0]?.value?.[1] ?? 0) >= 3 && up.data?.result[0]?.value?.[1] === '5'
+        ? true
+        : undefined;
     });
     await sleep(2_500);
   });
@@ -127,6 +174,32 @@ describe('live: a run through real services, scraped by a real Prometheus', () =
     await otlp?.close();
     rmSync(dir, { recursive: true, force: true });
   });
+
+  /** Uploads a two-job pipeline to the cache, triggers it and waits for the real runner to finish it. */
+  async function runPipeline(controllerUrl: string): Promise<string> {
+    const repo = join(dir, 'repo');
+    mkdirSync(join(repo, '.sparkwing'), { recursive: true });
+    writeFileSync(
+      join(repo, '.sparkwing', 'sparkwing.yaml'),
+      'pipelines:\n  - name: ci\n    entrypoint: ci\n',
+    );
+    writeFileSync(join(repo, '.sparkwing', 'ci.ts'), PIPELINE);
+    const cache = new CacheClient({ baseUrl: services.cache!.url, token: adminToken });
+    const { upload_ref } = await cache.uploadTree({ cwd: repo, files: listFiles(repo) });
+    const client = new ControllerClient({ baseUrl: controllerUrl, token: adminToken });
+    const { run_id } = await client.trigger({ pipeline: 'ci', upload_ref });
+    const detail = await until(
+      'the pipeline run to finish',
+      async () => {
+        const d = await client.getRun(run_id);
+        return ['success', 'failed', 'cancelled'].includes(d.run.status) ? d : undefined;
+      },
+      90_000,
+    );
+    if (detail.run.status !== 'success')
+      throw new Error(`pipeline run ${detail.run.status}:\n${services.runner?.output()}`);
+    return run_id;
+  }
 
   /** One blob store hit and one miss on the cache. */
   async function touchCache() {
@@ -248,7 +321,34 @@ describe('live: a run through real services, scraped by a real Prometheus', () =
     }
   });
 
-  it("the run's spans from controller and logs form one trace", async () => {
+  it('a pipeline run executed by the real runner is one trace across controller, runner and logs', async () => {
+    await Promise.all(Object.values(services).map((s) => s.stop()));
+    const traceId = traceIdForRun(pipelineRunId);
+    const spans = await until(
+      'spans of the pipeline run',
+      async () => {
+        const mine = otlp.spans.filter((s) => s.traceId === traceId);
+        const from = new Set(mine.map((s) => s.service));
+        return ['sparkwing-controller', 'sparkwing-runner', 'sparkwing-logs'].every((x) => from.has(x))
+          ? mine
+          : undefined;
+      },
+      10_000,
+    ).catch((error) => {
+      const seen = otlp.spans.filter((s) => s.traceId === traceId).map((s) => `${s.service} ${s.name}`);
+      throw new Error(`${(error as Error).message}; spans in the run's trace:\n${seen.join('\n')}`);
+    });
+    const names = spans.map((s) => `${s.service} ${s.name}`);
+    // The runner's node reports to the controller, seen from both sides, and its log appends.
+    expect(names).toContain('sparkwing-runner POST /api/v1/runs/{run_id}/nodes/{node_id}/finish');
+    expect(names).toContain('sparkwing-controller POST /api/v1/runs/:id/nodes/:nodeID/finish');
+    expect(names.some((n) => /^sparkwing-logs POST \/api\/v1\/logs\/:\w+\/:\w+$/.test(n))).toBe(true);
+    const nodes = new Set(spans.map((s) => s.attributes['cicd.pipeline.task.name']).filter(Boolean));
+    expect([...nodes].sort()).toEqual(['_plan', 'build', 'test']);
+    for (const span of spans) expect(span.attributes['cicd.pipeline.run.id'], span.name).toBe(pipelineRunId);
+  });
+
+  it("the hand-driven run's spans from controller and logs form one trace, with log records", async () => {
     await Promise.all(Object.values(services).map((s) => s.stop()));
     const traceId = traceIdForRun(runId);
     const spans = await until(
