@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LOCAL_LOGS_URL, openLocalStack } from '../local/stack.js';
 import { isAlive } from './process.js';
 
 const run = promisify(execFile);
@@ -59,6 +60,8 @@ describe('sparkwing dashboard', { timeout: 120_000 }, () => {
     expect(text).toContain('id: 1');
     expect(text).toContain('event: end');
 
+    await followsAnotherProcess(first.url);
+
     const status = await sparkwing(['dashboard', 'status', '--json']);
     expect(JSON.parse(status.stdout)).toMatchObject({ running: true, pid: first.pid, answering: true });
 
@@ -78,3 +81,49 @@ describe('sparkwing dashboard', { timeout: 120_000 }, () => {
     expect(after.stdout).toContain('not running');
   });
 });
+
+/** This test process plays `sparkwing run` in another terminal: the dashboard must stream what it appends. */
+async function followsAnotherProcess(url: string): Promise<void> {
+  const stack = await openLocalStack({ home, sweep: false });
+  try {
+    const { run_id } = await stack.controller.trigger({ pipeline: 'live' });
+    const plan = await stack.controller.claim({ runner_id: 'other-terminal', wait_ms: 2_000, run_id });
+    const token = plan!.lease.token;
+    await stack.controller.startNode(run_id, plan!.node.id, token, { runner_id: 'other-terminal' });
+    const append = async (lines: string[], final = false) => {
+      const body = lines.map((msg, i) =>
+        JSON.stringify({ msg, ...(final && i === lines.length - 1 ? { final: true } : {}) }),
+      );
+      const response = await stack.logsFetch(`${LOCAL_LOGS_URL}/api/v1/logs/${run_id}/${plan!.node.id}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-ndjson' },
+        body: `${body.join('\n')}\n`,
+      });
+      expect(response.status).toBe(200);
+    };
+    await append(['first', 'second']);
+    const listed = (await (await fetch(`${url}/api/v1/runs`)).json()) as {
+      runs: { id: string; status: string }[];
+    };
+    expect(listed.runs.find((r) => r.id === run_id)?.status).toBe('running');
+
+    const stream = await fetch(`${url}/api/v1/logs/${run_id}/${plan!.node.id}/stream`);
+    const reader = stream.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    const until = async (pattern: RegExp) => {
+      while (!pattern.test(text)) {
+        const { done, value } = await reader.read();
+        if (done) throw new Error(`stream ended before ${pattern}: ${text}`);
+        text += decoder.decode(value, { stream: true });
+      }
+    };
+    await until(/^id: 2$/m);
+    await append(['third'], true);
+    await until(/^event: end$/m);
+    expect(text).toContain('"msg":"third"');
+    await reader.cancel().catch(() => undefined);
+  } finally {
+    await stack.close();
+  }
+}
