@@ -8,7 +8,7 @@ import { alertRules, RUNBOOK_DIR, runbookFiles } from './lib/promql.js';
 
 /** The alerts issue 10 asks for, by what they watch. */
 const REQUIRED = {
-  SparkwingNoSuccessfulClaims: 'sparkwing_node_claims_total',
+  SparkwingNoSuccessfulClaims: 'sparkwing_nodes_claimed_total',
   SparkwingOldestReadyNodeStale: 'sparkwing_oldest_ready_node_age_seconds',
   SparkwingOOMKills: 'oom_killed',
   SparkwingAgentLostRate: 'agent_lost',
