@@ -109,6 +109,11 @@ describe('append and read', () => {
     expect(tail[2]!.msg).toBe(`line 3000 ${pad}`);
     const after = await readNdjson(await get('/api/v1/logs/run_big/n?after_seq=1500&limit=2'));
     expect(after.map((r) => r.msg)).toEqual([`line 1501 ${pad}`, `line 1502 ${pad}`]);
+    // Reads that start at, before and after the sparse index's checkpoints (every 1,024 seqs).
+    for (const after of [0, 1023, 1024, 1025, 2048, 2999, 2500, 5]) {
+      const page = await readNdjson(await get(`/api/v1/logs/run_big/n?after_seq=${after}&limit=3`));
+      expect(page.map((r) => r.seq)).toEqual([after + 1, after + 2, after + 3].filter((seq) => seq <= 3000));
+    }
     const grep = await readNdjson(await get('/api/v1/logs/run_big/n?grep=line%202500%20'));
     expect(grep.map((r) => r.seq)).toEqual([2500]);
   });

@@ -7,6 +7,7 @@ import { NodeChannel } from './node-channel.js';
 import { readNodeFile } from './node-reader.js';
 import { type AppendOutcome, NodeWriter, type PreparedRecord, WriterClosedError } from './node-writer.js';
 import { type SearchRequest, searchLogs } from './search.js';
+import { SeqIndexCache } from './seq-index.js';
 
 export interface LogStoreOptions {
   /** Root data dir; node files live at `<dataDir>/runs/<runID>/<nodeID>.log`. */
@@ -43,6 +44,7 @@ export class LogStore {
   private readonly writers = new Map<string, Promise<NodeWriter>>();
   private readonly opened = new Map<string, NodeWriter>();
   private readonly channels = new Map<string, { channel: NodeChannel; refs: number }>();
+  private readonly indexes = new SeqIndexCache();
   private readonly pollIntervalMs: number;
   private readonly maxOpenWriters: number;
   private closing = false;
@@ -85,7 +87,11 @@ export class LogStore {
   }
 
   read(runId: string, nodeId: string, query: ReadQuery): Promise<LogRecord[]> {
-    return readNodeFile(this.nodePath(runId, nodeId), { ...query, to: this.durableSize(runId, nodeId) });
+    return readNodeFile(this.nodePath(runId, nodeId), {
+      ...query,
+      to: this.durableSize(runId, nodeId),
+      index: this.indexes.get(key(runId, nodeId)),
+    });
   }
 
   /** Every node of a run, nodes in id order, at most `limit` records each. */
@@ -120,6 +126,7 @@ export class LogStore {
     for (const [k, entry] of this.channels) {
       if (k.startsWith(prefix)) entry.channel.close();
     }
+    this.indexes.dropPrefix(prefix);
     await rm(join(this.runsDir, runId), { recursive: true, force: true });
   }
 

@@ -1,6 +1,7 @@
 import type { LogRecord } from '@sparkwing/contracts';
 import { scanLines, tailLines } from './line-scanner.js';
 import { decodeStored, peekSeq, toPublic } from './record-codec.js';
+import type { SeqIndex } from './seq-index.js';
 
 export interface ReadOptions {
   afterSeq?: number;
@@ -9,6 +10,8 @@ export interface ReadOptions {
   grep?: string;
   /** Never read past this byte (the writer's durable size when this process writes the file). */
   to?: number;
+  /** Checkpoints to start near `afterSeq` (and to fill in while scanning). */
+  index?: SeqIndex;
 }
 
 /** Case-insensitive substring matcher shared by grep and search. */
@@ -25,8 +28,10 @@ export async function readNodeFile(path: string, options: ReadOptions): Promise<
   const wanted = Math.min(options.limit, options.tail ?? Number.POSITIVE_INFINITY);
   const matches = options.grep === undefined ? null : matcher(options.grep);
   const out: LogRecord[] = [];
-  for await (const line of scanLines(path, 0, options.to)) {
+  const from = options.index?.floor(after + 1) ?? 0;
+  for await (const line of scanLines(path, from, options.to)) {
     const seq = peekSeq(line.text);
+    if (!Number.isNaN(seq)) options.index?.note(seq, line.start);
     if (!Number.isNaN(seq) && seq <= after) continue;
     const record = decodeStored(line.text);
     if (!record || record.seq <= after) continue;
