@@ -10,6 +10,15 @@ import { Hono } from 'hono';
 
 export const SIGNING_KEY = 'test-signing-key-0123456789';
 const MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'main.js');
+/** The real controller, for introspection of API tokens. */
+export const CONTROLLER_MAIN = join(
+  dirname(fileURLToPath(import.meta.url)),
+  '..',
+  '..',
+  'controller',
+  'dist',
+  'main.js',
+);
 
 export async function tempDir(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'sparkwing-logs-'));
@@ -30,9 +39,12 @@ export interface ServiceProcess {
   stop(): Promise<number | null>;
 }
 
-/** Spawns the built service (`dist/main.js`) on an ephemeral port and waits for its `listening` line. */
-export async function startService(env: Record<string, string>): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, [MAIN], {
+/**
+ * Spawns a built service (default: this one's `dist/main.js`) on an ephemeral port and waits for its
+ * `listening` line.
+ */
+export async function startService(env: Record<string, string>, main = MAIN): Promise<ServiceProcess> {
+  const child = spawn(process.execPath, [main], {
     env: {
       PATH: process.env.PATH ?? '',
       PORT: '0',
@@ -60,7 +72,7 @@ export async function startService(env: Record<string, string>): Promise<Service
     }, 20);
     void exited.then((code) => {
       clearInterval(timer);
-      reject(new Error(`logs service exited (${code}) before listening: ${out}`));
+      reject(new Error(`${main} exited (${code}) before listening: ${out}`));
     });
   });
   return {
