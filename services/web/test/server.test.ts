@@ -146,6 +146,37 @@ describe('web server', () => {
     });
   });
 
+  it('in local mode needs no sign-in, still guards cancel with CSRF and refuses retry', async () => {
+    const { app } = createWebApp({
+      mode: 'local',
+      controllerUrl: stack.controller.url,
+      logsUrl: stack.logs.url,
+      localToken: stack.adminToken,
+    });
+    const session = (await (await app.request('/api/session')).json()) as {
+      authenticated: boolean;
+      mode: string;
+      csrf_token: string;
+    };
+    expect(session).toMatchObject({ authenticated: true, mode: 'local' });
+    expect((await app.request('/api/v1/runs')).status).toBe(200);
+    const signIn = await app.request('/api/session', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token: fullToken }),
+    });
+    expect(signIn.status).toBe(400);
+    const runId = await plannedRun(seed, 'local-check', [{ id: 'work' }]);
+    expect((await app.request(`/api/v1/runs/${runId}/cancel`, { method: 'POST' })).status).toBe(403);
+    const csrf = { 'x-csrf-token': session.csrf_token };
+    expect((await app.request(`/api/v1/runs/${runId}/retry`, { method: 'POST', headers: csrf })).status).toBe(
+      400,
+    );
+    expect(
+      (await app.request(`/api/v1/runs/${runId}/cancel`, { method: 'POST', headers: csrf })).status,
+    ).toBe(200);
+  });
+
   it('relays log streams unbuffered and resumes after Last-Event-ID without duplicates', async () => {
     const runId = await plannedRun(seed, 'stream-check', [{ id: 'tail' }]);
     const node = await claim(seed, runId);

@@ -30,7 +30,12 @@ export function proxyRoutes(deps: WebDeps) {
     .get('/api/v1/runs/:id/nodes/:node', controller)
     .get('/api/v1/runs/:id/nodes/:node/metrics', controller)
     .post('/api/v1/runs/:id/cancel', relay(UPSTREAMS.controller, true))
-    .post('/api/v1/runs/:id/retry', relay(UPSTREAMS.controller, true))
+    .post('/api/v1/runs/:id/retry', (c) => {
+      // Locally nothing would pick the new run up: runs start from a terminal with `sparkwing run`.
+      if (deps.mode === 'local')
+        throw new ApiError('bad_request', 'retry locally by running `sparkwing run <pipeline>` again');
+      return relay(UPSTREAMS.controller, true)(c);
+    })
     .get('/api/v1/pipelines', controller)
     .get('/api/v1/runners', controller)
     .get('/api/v1/queue', controller)

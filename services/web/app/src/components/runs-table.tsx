@@ -1,16 +1,11 @@
 import type { Run } from '@sparkwing/contracts';
-import { formatDuration, shortSha } from '../lib/format.js';
+import { formatDuration, runElapsed, shortSha } from '../lib/format.js';
 import { Link } from '../lib/router.js';
 import { ReasonBadge, StatusBadge, Time } from './bits.js';
 
 function trigger(run: Run): string {
   const who = run.trigger.actor ?? run.trigger.event;
   return who ? `${run.trigger.kind} · ${who}` : run.trigger.kind;
-}
-
-function liveDuration(run: Run): number | null {
-  if (run.duration_ms !== null) return run.duration_ms;
-  return run.started_at ? Date.now() - new Date(run.started_at).getTime() : null;
 }
 
 export function RunsTable({ runs }: { runs: Run[] }) {
@@ -62,9 +57,9 @@ export function RunsTable({ runs }: { runs: Run[] }) {
               </td>
               <td className="nowrap">
                 <Time iso={run.started_at ?? run.created_at} />
-                <div className="show-sm muted small">{formatDuration(liveDuration(run))}</div>
+                <div className="show-sm muted small">{formatDuration(runElapsed(run))}</div>
               </td>
-              <td className="num hide-sm">{formatDuration(liveDuration(run))}</td>
+              <td className="num hide-sm">{formatDuration(runElapsed(run))}</td>
             </tr>
           ))}
         </tbody>

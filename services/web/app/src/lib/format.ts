@@ -50,3 +50,12 @@ export function formatCpu(millicores: number): string {
 export function shortSha(sha: string | undefined): string {
   return sha ? sha.slice(0, 7) : '';
 }
+
+/** A finished run's duration, or how long a started one has been going. */
+export function runElapsed(
+  run: { duration_ms: number | null; started_at: string | null },
+  now = Date.now(),
+): number | null {
+  if (run.duration_ms !== null) return run.duration_ms;
+  return run.started_at ? now - new Date(run.started_at).getTime() : null;
+}

@@ -9,7 +9,7 @@ import {
   Time,
 } from '../components/bits.js';
 import { apiGet, paths } from '../lib/api.js';
-import { formatDuration } from '../lib/format.js';
+import { formatDuration, runElapsed } from '../lib/format.js';
 import { Link } from '../lib/router.js';
 import { useResource } from '../lib/use-resource.js';
 
@@ -30,7 +30,7 @@ function PipelineCard({ summary }: { summary: PipelineSummary }) {
       </header>
       <p className="muted small">
         Last run <Link href={`/runs/${encodeURIComponent(run.id)}`}>{run.id}</Link> ·{' '}
-        <Time iso={run.started_at ?? run.created_at} /> · {formatDuration(run.duration_ms)} ·{' '}
+        <Time iso={run.started_at ?? run.created_at} /> · {formatDuration(runElapsed(run))} ·{' '}
         {summary.run_count} run{summary.run_count === 1 ? '' : 's'}
       </p>
       {failedWithReason && summary.failure_reason && (

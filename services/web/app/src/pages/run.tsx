@@ -5,7 +5,7 @@ import { ErrorState, Loading, ReasonBadge, StatusBadge, Time } from '../componen
 import { Dag } from '../components/dag.js';
 import { NodePanel } from '../components/node-panel.js';
 import { type ApiFailure, apiGet, apiPost, paths } from '../lib/api.js';
-import { formatDuration, shortSha } from '../lib/format.js';
+import { formatDuration, runElapsed, shortSha } from '../lib/format.js';
 import { navigate } from '../lib/router.js';
 import { can, useSession } from '../lib/session.js';
 import { useResource } from '../lib/use-resource.js';
@@ -74,7 +74,7 @@ export function RunPage({ runId, nodeId }: { runId: string; nodeId: string | nul
                 </span>
               </>
             )}{' '}
-            · started <Time iso={run.started_at} fallback="not yet" /> · {formatDuration(run.duration_ms)}
+            · started <Time iso={run.started_at} fallback="not yet" /> · {formatDuration(runElapsed(run))}
             {run.retry_of && (
               <>
                 {' '}
@@ -98,7 +98,7 @@ export function RunPage({ runId, nodeId }: { runId: string; nodeId: string | nul
               {run.cancel_requested ? 'Cancelling…' : 'Cancel run'}
             </button>
           )}
-          {writable && terminal && (
+          {writable && terminal && session.mode === 'cluster' && (
             <button type="button" className="btn" disabled={busy} onClick={() => void act('retry')}>
               Retry
             </button>
