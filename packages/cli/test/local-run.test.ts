@@ -123,4 +123,36 @@ describe('sparkwing run (local mode)', () => {
     const bad = await sparkwing(['run', 'hello', '--dir', hello(), '--arg', 'oops'], home);
     expect(bad.code).toBe(2);
   });
+
+  it('cancels the run on SIGINT and exits 1; warns about jobs no local label satisfies', async () => {
+    const repo = temp('repo');
+    mkdirSync(join(repo, '.sparkwing'));
+    writeFileSync(
+      join(repo, '.sparkwing', 'sparkwing.yaml'),
+      'pipelines:\n  - name: gpu\n    entrypoint: gpu\n',
+    );
+    writeFileSync(
+      join(repo, '.sparkwing', 'gpu.ts'),
+      "import { pipeline } from '@sparkwing/sdk';\nexport const gpu = pipeline((p) => { p.job('train', () => 1).requires('gpu'); });\n",
+    );
+    const home = temp('home');
+    const proc = spawn(process.execPath, [CLI, 'run', 'gpu', '--dir', repo, '-o', 'json'], {
+      env: { PATH: process.env.PATH ?? '', HOME: home, SPARKWING_HOME: home },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let stdout = '';
+    const warned = new Promise<void>((resolveWarned) =>
+      proc.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+        if (stdout.includes('"unclaimable"')) resolveWarned();
+      }),
+    );
+    await warned;
+    proc.kill('SIGINT');
+    const code = await new Promise<number | null>((done) => proc.on('exit', done));
+    expect(code).toBe(1);
+    const all = events(stdout);
+    expect(all.find((e) => e.event === 'unclaimable')).toMatchObject({ node_id: 'train', requires: ['gpu'] });
+    expect(all.at(-1)).toMatchObject({ event: 'run_finished', status: 'cancelled' });
+  });
 });

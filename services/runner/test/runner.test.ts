@@ -265,4 +265,26 @@ describe('sparkwing-runner against real controller, logs and cache processes', (
       await agent.stop();
     }
   });
+
+  it('shares compiled pipelines through the cache /bin store', async () => {
+    const source = `${TEST_PIPELINES}\nexport const unique = ${JSON.stringify(randomBytes(8).toString('hex'))};\n`;
+    const ref = await stack.upload(writeRepo(source, PIPELINE_NAMES));
+    const planLog = async (runId: string) =>
+      (await new LogsClient({ baseUrl: stack.logs.url, token: stack.adminToken }).read(runId, '_plan'))
+        .map((record) => record.msg)
+        .find((msg) => msg.startsWith('compiled pipeline'));
+    const first = await withRunner([], async () => {
+      const runId = (await stack.admin.trigger({ pipeline: 'ci', upload_ref: ref })).run_id;
+      await waitForRun(stack.admin, runId);
+      return planLog(runId);
+    });
+    expect(first).toMatch(/\(built in \d+ms\)/);
+    const second = await withRunner([], async () => {
+      const runId = (await stack.admin.trigger({ pipeline: 'ci', upload_ref: ref })).run_id;
+      await waitForRun(stack.admin, runId);
+      return planLog(runId);
+    });
+    expect(second).toMatch(/\(remote cache in \d+ms\)/);
+    expect(second?.split(' ')[2]).toBe(first?.split(' ')[2]);
+  });
 });

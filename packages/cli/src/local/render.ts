@@ -3,6 +3,8 @@ import { FAILURE_REASON_HELP, formatDuration, type RunDetail, type RunNode } fro
 export interface Reporter {
   started(runId: string, pipeline: string, home: string): void;
   node(node: RunNode): void;
+  /** A ready node this machine's labels cannot satisfy: it will wait until its queue timeout. */
+  unclaimable(node: RunNode, labels: string[]): void;
   finished(detail: RunDetail): void;
 }
 
@@ -38,6 +40,14 @@ export function terminalReporter(write: (text: string) => void, color: boolean):
       const reason = node.result?.failure_reason ? `  ${node.result.failure_reason}` : '';
       write(
         `  ${paint(tone(node.status), `${MARK[node.status] ?? '?'} ${node.id.padEnd(16)} ${node.status}`)}${timing}${paint(31, reason)}\n`,
+      );
+    },
+    unclaimable(node, labels) {
+      write(
+        paint(
+          33,
+          `  ! ${node.id} requires [${node.requires.join(', ')}] but this machine advertises [${labels.join(', ')}]: pass --label, or Ctrl-C to cancel\n`,
+        ),
       );
     },
     finished(detail) {
@@ -84,6 +94,8 @@ export function jsonReporter(write: (text: string) => void): Reporter {
         failure_reason: node.result?.failure_reason ?? null,
         exit_code: node.result?.exit_code ?? null,
       }),
+    unclaimable: (node, labels) =>
+      emit({ event: 'unclaimable', run_id: node.run_id, node_id: node.id, requires: node.requires, labels }),
     finished: (detail) =>
       emit({
         event: 'run_finished',

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { arch, availableParallelism, platform } from 'node:os';
 import { join, resolve } from 'node:path';
 import { LogShipper } from '@sparkwing/client';
-import { isTerminalRunStatus, type RunDetail } from '@sparkwing/contracts';
+import { isTerminalRunStatus, labelsSatisfy, type RunDetail } from '@sparkwing/contracts';
 import { startPool } from '@sparkwing/runner';
 import { ConfigError, findPipeline, parseSparkwingConfig } from '@sparkwing/sdk/config';
 import { jsonReporter, type Reporter, terminalReporter } from './render.js';
@@ -58,10 +58,11 @@ export async function localRun(options: LocalRunOptions): Promise<number> {
       local_path: dir,
     });
     reporter.started(runId, options.pipeline, options.home);
+    const labels = localLabels(options.labels);
     const pool = startPool({
       controller: stack.controller,
       runnerId: `local-${process.pid}`,
-      labels: localLabels(options.labels),
+      labels,
       maxConcurrent: options.concurrency ?? Math.max(2, availableParallelism()),
       runId,
       claimWaitMs: 1_000,
@@ -78,12 +79,13 @@ export async function localRun(options: LocalRunOptions): Promise<number> {
       },
     });
     let interrupted = false;
-    const onSigint = () => {
+    const onInterrupt = () => {
       if (interrupted) process.exit(130);
       interrupted = true;
       void stack.controller.cancelRun(runId).catch(() => undefined);
     };
-    process.on('SIGINT', onSigint);
+    process.on('SIGINT', onInterrupt);
+    process.on('SIGTERM', onInterrupt);
     const seen = new Map<string, string>();
     let detail: RunDetail;
     for (;;) {
@@ -93,12 +95,15 @@ export async function localRun(options: LocalRunOptions): Promise<number> {
         if (seen.get(node.id) !== key) {
           seen.set(node.id, key);
           if (node.status !== 'pending' && node.status !== 'ready') reporter.node(node);
+          if (node.status === 'ready' && !labelsSatisfy(node.requires, labels))
+            reporter.unclaimable(node, labels);
         }
       }
       if (isTerminalRunStatus(detail.run.status)) break;
       await new Promise((done) => setTimeout(done, 150));
     }
-    process.off('SIGINT', onSigint);
+    process.off('SIGINT', onInterrupt);
+    process.off('SIGTERM', onInterrupt);
     await pool.drain();
     reporter.finished(detail);
     return detail.run.status === 'success' ? 0 : 1;
