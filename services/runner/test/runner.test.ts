@@ -2,7 +2,9 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { LogsClient } from '@sparkwing/client';
+import { ControllerClient, type FetchLike, LogsClient } from '@sparkwing/client';
+import { executeClaim } from '../src/execute-node.js';
+import { httpShipperFactory } from '../src/services.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryCgroup } from '../src/cgroup.js';
 import { tempDir, writeRepo } from './helpers.js';
@@ -286,5 +288,45 @@ describe('sparkwing-runner against real controller, logs and cache processes', (
     });
     expect(second).toMatch(/\(remote cache in \d+ms\)/);
     expect(second?.split(' ')[2]).toBe(first?.split(' ')[2]);
+  });
+
+  it('kills the node and reports nothing when a lease renewal answers 409', async () => {
+    const runId = await trigger('long');
+    const plan = await stack.admin.claim({ runner_id: 'in-test', run_id: runId, wait_ms: 5_000 });
+    const home = tempDir('lease-home');
+    const deps = (fetchImpl?: FetchLike) => ({
+      controller: new ControllerClient({
+        baseUrl: stack.controller.url,
+        token: stack.runnerToken,
+        fetch: fetchImpl,
+      }),
+      shipper: httpShipperFactory(stack.logs.url),
+      home,
+      runnerId: 'in-test',
+      cacheUrl: stack.cache.url,
+    });
+    expect((await executeClaim(plan!, deps())).outcome).toBe('success');
+    const claim = await stack.admin.claim({ runner_id: 'in-test', run_id: runId, wait_ms: 5_000 });
+    expect(claim?.node.id).toBe('wait');
+    const conflict: FetchLike = (url, init) =>
+      url.endsWith('/heartbeat')
+        ? Promise.resolve(
+            new Response(
+              JSON.stringify({ error: { code: 'lease_lost', message: 'taken over', request_id: 'r' } }),
+              {
+                status: 409,
+                headers: { 'content-type': 'application/json' },
+              },
+            ),
+          )
+        : fetch(url, init);
+    const started = Date.now();
+    const execution = await executeClaim(claim!, { ...deps(conflict), leaseRenewMs: 300 });
+    expect(execution.outcome).toBe('lost');
+    expect(Date.now() - started).toBeLessThan(30_000);
+    const node = await stack.admin.getNode(runId, 'wait');
+    expect(node.status).toBe('running');
+    expect(node.result).toBeNull();
+    await stack.admin.cancelRun(runId);
   });
 });
