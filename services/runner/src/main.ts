@@ -25,22 +25,28 @@ async function main(): Promise<number> {
     process.stderr.write(`sparkwing-runner: invalid ${issue.path.join('.')}: ${issue.message}\n`);
     return 1;
   }
-  const { values } = parseArgs({
-    args: rest,
-    strict: true,
-    options: {
-      label: { type: 'string', multiple: true },
-      'max-concurrent': { type: 'string' },
-      'metrics-port': { type: 'string' },
-      'runner-id': { type: 'string' },
-      'controller-url': { type: 'string' },
-      'logs-url': { type: 'string' },
-      'cache-url': { type: 'string' },
-      token: { type: 'string' },
-      config: { type: 'string' },
-      home: { type: 'string' },
-    },
-  });
+  let values: Record<string, unknown>;
+  try {
+    ({ values } = parseArgs({
+      args: rest,
+      strict: true,
+      options: {
+        label: { type: 'string', multiple: true },
+        'max-concurrent': { type: 'string' },
+        'metrics-port': { type: 'string' },
+        'runner-id': { type: 'string' },
+        'controller-url': { type: 'string' },
+        'logs-url': { type: 'string' },
+        'cache-url': { type: 'string' },
+        token: { type: 'string' },
+        config: { type: 'string' },
+        home: { type: 'string' },
+      },
+    }));
+  } catch (error) {
+    process.stderr.write(`sparkwing-runner: ${(error as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
   const flags = runnerFlagsSchema.safeParse(values);
   if (!flags.success) {
     const issue = flags.error.issues[0]!;
