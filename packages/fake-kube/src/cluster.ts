@@ -30,6 +30,13 @@ export class FakeCluster {
   private readonly sandboxRoot: string;
   /** When set, `pods/log` answers 403 Forbidden. */
   podLogsDenied = false;
+  private readonly failures: Array<{
+    verb: string;
+    kind: ResourceKind;
+    code: number;
+    remaining: number;
+    nameIncludes?: string;
+  }> = [];
 
   constructor(options: FakeClusterOptions = {}) {
     this.store = new ObjectStore(options.historyLimit);
@@ -136,12 +143,15 @@ export class FakeCluster {
       this.delete(d.kind, d.object.metadata.namespace!, d.object.metadata.name!, {
         propagationPolicy: 'Foreground',
       });
-    const unsubscribe = this.store.subscribe(() => {
+    const finish = () => {
       if (this.store.dependentsOf(uid).length > 0) return;
       unsubscribe();
       const current = this.store.get(kind, namespace, name);
       if (current?.metadata.uid === uid) this.store.remove(kind, namespace, name);
-    });
+    };
+    const unsubscribe = this.store.subscribe(finish);
+    // Dependents that needed no grace period are already gone.
+    finish();
     return marked;
   }
 
@@ -181,6 +191,35 @@ export class FakeCluster {
   /** Test hook: `pods/log` answers 403 Forbidden while denied. */
   denyPodLogs(denied = true): void {
     this.podLogsDenied = denied;
+  }
+
+  /** Test hook: the next `count` requests of this verb on this kind answer `code` (an InternalError by default). */
+  failRequests(
+    verb: 'create' | 'delete' | 'list' | 'patch',
+    kind: ResourceKind,
+    options: { code?: number; count?: number; nameIncludes?: string } = {},
+  ): void {
+    this.failures.push({
+      verb,
+      kind,
+      code: options.code ?? 500,
+      remaining: options.count ?? 1,
+      ...(options.nameIncludes ? { nameIncludes: options.nameIncludes } : {}),
+    });
+  }
+
+  /** Consumes an injected failure for this request, if one is pending. */
+  takeFailure(verb: string, kind: ResourceKind, name = ''): number | undefined {
+    const failure = this.failures.find(
+      (f) =>
+        f.verb === verb &&
+        f.kind === kind &&
+        f.remaining > 0 &&
+        (f.nameIncludes === undefined || name.includes(f.nameIncludes)),
+    );
+    if (!failure) return undefined;
+    failure.remaining -= 1;
+    return failure.code;
   }
 
   /** Test hook: forget the watch history, so resuming from any older resourceVersion gets 410 Gone. */

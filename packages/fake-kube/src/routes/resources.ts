@@ -94,6 +94,17 @@ async function readBody(c: Context): Promise<unknown> {
   }
 }
 
+function injected(cluster: FakeCluster, verb: string, kind: ResourceKind, name = ''): void {
+  const code = cluster.takeFailure(verb, kind, name);
+  if (code !== undefined) {
+    throw new KubeError(
+      code,
+      code === 403 ? 'Forbidden' : 'InternalError',
+      `injected ${verb} ${kind} failure (fake-kube)`,
+    );
+  }
+}
+
 /** Registers list/watch/create/get/patch/delete (and deletecollection) for Jobs, Pods, Secrets and Events. */
 export function registerResourceRoutes(app: Hono, cluster: FakeCluster): void {
   const store = cluster.store;
@@ -107,6 +118,7 @@ export function registerResourceRoutes(app: Hono, cluster: FakeCluster): void {
     const item = `${collection}/:name`;
 
     const listOrWatch = (c: Context, namespace: string | undefined) => {
+      if (c.req.query('watch') !== 'true') injected(cluster, 'list', def.kind);
       const labels = labelSelector(c.req.query('labelSelector'));
       const fields = fieldSelector(c.req.query('fieldSelector'));
       const selector = (o: KubeObject) => labels(o) && fields(o);
@@ -151,6 +163,7 @@ export function registerResourceRoutes(app: Hono, cluster: FakeCluster): void {
     app.post(collection, async (c) => {
       const namespace = param(c, 'ns');
       const body = (await readBody(c)) as KubeObject;
+      injected(cluster, 'create', def.kind, body?.metadata?.name ?? '');
       if (!body || typeof body !== 'object' || typeof body.metadata !== 'object') {
         throw badRequest('Object has no metadata');
       }
@@ -174,6 +187,7 @@ export function registerResourceRoutes(app: Hono, cluster: FakeCluster): void {
     app.get(item, (c) => c.json(decorate(store.mustGet(def.kind, param(c, 'ns'), param(c, 'name')))));
 
     app.patch(item, async (c) => {
+      injected(cluster, 'patch', def.kind, param(c, 'name'));
       const ns = param(c, 'ns');
       const name = param(c, 'name');
       const current = store.mustGet(def.kind, ns, name);
@@ -221,6 +235,7 @@ export function registerResourceRoutes(app: Hono, cluster: FakeCluster): void {
     });
 
     app.delete(item, async (c) => {
+      injected(cluster, 'delete', def.kind, param(c, 'name'));
       const ns = param(c, 'ns');
       const name = param(c, 'name');
       store.mustGet(def.kind, ns, name);

@@ -18,9 +18,9 @@ const here = dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = join(here, '..', '..', '..', '..');
 const TEST_WORKER = join(here, 'fixtures', 'test-worker.mjs');
 
-/** Runs the container's `sparkwing-runner worker` as the test worker script (node ids pick its behaviour). */
-export const testWorkerResolver: CommandResolver = ({ argv }) =>
-  argv[0] === 'sparkwing-runner'
+/** Runs the container's `sparkwing-runner worker` as the test worker script (node ids pick its behaviour; `nostart*` cannot start). */
+export const testWorkerResolver: CommandResolver = ({ argv, env }) =>
+  argv[0] === 'sparkwing-runner' && !env.SPARKWING_NODE_ID?.startsWith('nostart')
     ? { command: process.execPath, args: [TEST_WORKER, ...argv.slice(1)] }
     : null;
 
@@ -69,7 +69,12 @@ export async function kubeHarness(
   let server!: ReturnType<typeof serve>;
   let port = 0;
   const boot = async () => {
-    ctl = createController({ dataDir: dir, adminToken: ADMIN, logger, settings: { leaseMs: 20_000 } });
+    ctl = createController({
+      dataDir: dir,
+      adminToken: ADMIN,
+      logger,
+      settings: { leaseMs: options.leaseMs ?? 20_000 },
+    });
     server = await new Promise((resolve) => {
       const s = serve({ fetch: ctl.app.fetch, hostname: '127.0.0.1', port }, () => resolve(s));
     });
