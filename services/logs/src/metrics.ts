@@ -7,6 +7,7 @@ export const REJECT_REASONS = {
   forbidden: 'forbidden',
   tooLarge: 'too_large',
   invalid: 'invalid',
+  authUnavailable: 'auth_unavailable',
   storage: 'storage_error',
 } as const;
 export type RejectReason = (typeof REJECT_REASONS)[keyof typeof REJECT_REASONS];

@@ -25,6 +25,8 @@ function rejectReason(error: unknown): RejectReason {
       return REJECT_REASONS.forbidden;
     case 'payload_too_large':
       return REJECT_REASONS.tooLarge;
+    case 'unavailable':
+      return REJECT_REASONS.authUnavailable;
     default:
       return REJECT_REASONS.invalid;
   }
