@@ -1,10 +1,33 @@
 import { FAILURE_REASON_HELP, type FailureReason } from '@sparkwing/contracts';
-import type { ReactNode } from 'react';
+import { type ReactNode, useEffect, useState } from 'react';
 import type { ApiFailure } from '../lib/api.js';
 import { absoluteTime, relativeTime } from '../lib/format.js';
 
+const ticks = new Set<() => void>();
+let ticker: ReturnType<typeof setInterval> | null = null;
+
+/** One shared 15 s clock so "2 minutes ago" keeps moving on pages that no longer poll. */
+function useClock(): void {
+  const [, setNow] = useState(0);
+  useEffect(() => {
+    const tick = () => setNow(Date.now());
+    ticks.add(tick);
+    ticker ??= setInterval(() => {
+      for (const fn of ticks) fn();
+    }, 15_000);
+    return () => {
+      ticks.delete(tick);
+      if (ticks.size === 0 && ticker) {
+        clearInterval(ticker);
+        ticker = null;
+      }
+    };
+  }, []);
+}
+
 /** Relative time with the absolute one on hover and for screen readers. */
 export function Time({ iso, fallback = '—' }: { iso: string | null | undefined; fallback?: string }) {
+  useClock();
   if (!iso) return <span className="muted">{fallback}</span>;
   return (
     <time dateTime={iso} title={absoluteTime(iso)}>

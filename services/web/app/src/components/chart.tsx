@@ -1,4 +1,5 @@
-const W = 560;
+import { useEffect, useRef, useState } from 'react';
+
 const H = 150;
 const LEFT = 62;
 const RIGHT = 10;
@@ -24,6 +25,16 @@ export function LineChart({
   label: string;
   className: string;
 }) {
+  // Drawn at the container's real width so labels keep their size on a phone.
+  const box = useRef<HTMLDivElement>(null);
+  const [W, setW] = useState(560);
+  useEffect(() => {
+    const el = box.current;
+    if (!el) return;
+    const observer = new ResizeObserver(() => setW(Math.max(200, Math.round(el.clientWidth))));
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, []);
   const t0 = series.t[0] ?? 0;
   const tMax = Math.max(1, (series.t[series.t.length - 1] ?? t0) - t0);
   const peak = series.v.reduce((max, v) => Math.max(max, v), 0);
@@ -39,31 +50,40 @@ export function LineChart({
     points.length > 1 ? `${line} L${x(series.t[series.t.length - 1]!)},${y(0)} L${LEFT},${y(0)} Z` : '';
   const ticks = [0, 0.5, 1].map((f) => yMax * f);
   return (
-    <svg className={`chart ${className}`} viewBox={`0 0 ${W} ${H}`} role="img" aria-label={label}>
-      {ticks.map((tick) => (
-        <g key={tick}>
-          <line className="grid" x1={LEFT} x2={W - RIGHT} y1={y(tick)} y2={y(tick)} />
-          <text className="axis" x={LEFT - 6} y={y(tick) + 4} textAnchor="end">
-            {format(tick)}
-          </text>
-        </g>
-      ))}
-      <text className="axis" x={LEFT} y={H - 6}>
-        0s
-      </text>
-      <text className="axis" x={W - RIGHT} y={H - 6} textAnchor="end">
-        {Math.round(tMax / 1_000)}s
-      </text>
-      {area && <path className="area" d={area} />}
-      <path className="line" d={line} />
-      {limit !== null && (
-        <g className="limit">
-          <line x1={LEFT} x2={W - RIGHT} y1={y(limit)} y2={y(limit)} />
-          <text x={W - RIGHT - 4} y={y(limit) - 4} textAnchor="end">
-            limit {format(limit)}
-          </text>
-        </g>
-      )}
-    </svg>
+    <div ref={box} className="chart-box">
+      <svg
+        className={`chart ${className}`}
+        width={W}
+        height={H}
+        viewBox={`0 0 ${W} ${H}`}
+        role="img"
+        aria-label={label}
+      >
+        {ticks.map((tick) => (
+          <g key={tick}>
+            <line className="grid" x1={LEFT} x2={W - RIGHT} y1={y(tick)} y2={y(tick)} />
+            <text className="axis" x={LEFT - 6} y={y(tick) + 4} textAnchor="end">
+              {format(tick)}
+            </text>
+          </g>
+        ))}
+        <text className="axis" x={LEFT} y={H - 6}>
+          0s
+        </text>
+        <text className="axis" x={W - RIGHT} y={H - 6} textAnchor="end">
+          {Math.round(tMax / 1_000)}s
+        </text>
+        {area && <path className="area" d={area} />}
+        <path className="line" d={line} />
+        {limit !== null && (
+          <g className="limit">
+            <line x1={LEFT} x2={W - RIGHT} y1={y(limit)} y2={y(limit)} />
+            <text x={W - RIGHT - 4} y={y(limit) - 4} textAnchor="end">
+              limit {format(limit)}
+            </text>
+          </g>
+        )}
+      </svg>
+    </div>
   );
 }
