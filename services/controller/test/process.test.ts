@@ -74,7 +74,7 @@ describe('controller process', () => {
     const env = {
       SPARKWING_DATA_DIR: tempDir(),
       SPARKWING_ADMIN_TOKEN: ADMIN,
-      SPARKWING_LEASE_DURATION: '4s',
+      SPARKWING_LEASE_DURATION: '8s',
       SPARKWING_RUNNER_STARTUP_GRACE: '1s',
       SPARKWING_SWEEP_INTERVAL: '200ms',
     };
@@ -88,6 +88,22 @@ describe('controller process', () => {
     await admin.startNode(run_id, kept.node.id, kept.lease.token);
     const ghost = (await admin.claim({ runner_id: 'ghost-runner', run_id }))!;
     expect([kept.node.id, ghost.node.id].sort()).toEqual(['ghost', 'kept']);
+    const keptId = kept.node.id;
+    const ghostId = ghost.node.id;
+
+    // The keeper renews its lease throughout, across the crash and restart (unreachable meanwhile).
+    let token = kept.lease.token;
+    let keeping = true;
+    const keeper = (async () => {
+      while (keeping) {
+        try {
+          token = (await admin.heartbeatNode(run_id, keptId, token)).token;
+        } catch (error) {
+          if (!(error instanceof ClientError) || error.status !== 0) throw error;
+        }
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    })();
 
     const acknowledged: string[] = [];
     const burst = Array.from({ length: 300 }, (_, i) =>
@@ -110,15 +126,13 @@ describe('controller process', () => {
     const stored = new Set(runs.map((r) => r.id));
     for (const id of acknowledged.slice(0, before)) expect(stored.has(id)).toBe(true);
 
-    const keptId = kept.node.id;
-    const ghostId = ghost.node.id;
-    let token = kept.lease.token;
     let ghostNode = await admin.getNode(run_id, ghostId);
-    for (let i = 0; i < 80 && ghostNode.status !== 'failed'; i += 1) {
-      token = (await admin.heartbeatNode(run_id, keptId, token)).token;
+    for (let i = 0; i < 200 && ghostNode.status !== 'failed'; i += 1) {
       await new Promise((r) => setTimeout(r, 100));
       ghostNode = await admin.getNode(run_id, ghostId);
     }
+    keeping = false;
+    await keeper;
     expect(ghostNode.result?.failure_reason).toBe('agent_lost');
     expect((await admin.getNode(run_id, keptId)).status).toBe('running');
     await admin.finishNode(run_id, keptId, token, { outcome: 'success' });

@@ -1,5 +1,5 @@
 import { ApiError, type CreateTokenRequest, type Scope, type TokenInfo } from '@sparkwing/contracts';
-import { asc, eq } from 'drizzle-orm';
+import { asc, eq, sql } from 'drizzle-orm';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/open.js';
 import { tokens } from '../db/schema.js';
@@ -24,10 +24,19 @@ const TOUCH_EVERY_MS = 60_000;
 
 /** Long-lived API tokens, stored only as SHA-256 hashes. */
 export class TokenStore {
+  /** Every authenticated request looks its token up: prepared once, not rebuilt per request. */
+  private readonly byHash;
+
   constructor(
     private readonly db: Db,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.byHash = db
+      .select()
+      .from(tokens)
+      .where(eq(tokens.hash, sql.placeholder('hash')))
+      .prepare();
+  }
 
   /** Creates a token; the returned `token` is the only copy of the secret. */
   create(request: CreateTokenRequest, secret: string = generateApiToken()): TokenInfo & { token: string } {
@@ -61,11 +70,7 @@ export class TokenStore {
 
   /** The token's record if the secret is known. */
   verify(secret: string): TokenInfo | null {
-    const row = this.db
-      .select()
-      .from(tokens)
-      .where(eq(tokens.hash, hashToken(secret)))
-      .get();
+    const row = this.byHash.get({ hash: hashToken(secret) });
     if (!row) return null;
     const now = this.clock.now();
     if (row.lastUsedAt === null || now - row.lastUsedAt > TOUCH_EVERY_MS) {
@@ -79,12 +84,6 @@ export class TokenStore {
   }
 
   isStored(secret: string): boolean {
-    return (
-      this.db
-        .select({ prefix: tokens.prefix })
-        .from(tokens)
-        .where(eq(tokens.hash, hashToken(secret)))
-        .get() !== undefined
-    );
+    return this.byHash.get({ hash: hashToken(secret) }) !== undefined;
   }
 }

@@ -5,7 +5,7 @@ import {
   type NodeFinishRequest,
   type RunNode,
 } from '@sparkwing/contracts';
-import { and, asc, eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { nodeAttempts, nodeMetrics, nodes } from '../db/schema.js';
 import type { QueueCore } from './core.js';
 import { type NodeRow, toNode } from './mappers.js';
