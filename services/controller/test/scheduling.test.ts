@@ -192,6 +192,38 @@ describe('node lifecycle and DAG', () => {
     ]);
   });
 
+  it('refuses lifecycle calls that do not fit the node state', async () => {
+    h = harness();
+    const run = await plannedRun(h, [{ id: 'a' }, { id: 'b', needs: ['a'] }]);
+    const a = await claimOrThrow(h, { runner_id: 'r1' });
+    expect((await h.admin.startNode(run, 'a', a.lease.token)).status).toBe('running');
+    expect((await h.admin.startNode(run, 'a', a.lease.token)).status).toBe('running');
+    const bad = await h.req('POST', `/api/v1/runs/${run}/nodes/a/finish`, {
+      token: a.lease.token,
+      body: { outcome: 'maybe' },
+    });
+    expect(bad.status).toBe(400);
+    const extra = await h.req('POST', `/api/v1/runs/${run}/nodes/a/heartbeat`, {
+      token: a.lease.token,
+      body: { nope: 1 },
+    });
+    expect(extra.status).toBe(400);
+    await h.admin.finishNode(run, 'a', a.lease.token, { outcome: 'success' });
+    expect(await errorOf(h.admin.heartbeatNode(run, 'a', a.lease.token))).toMatchObject({
+      status: 409,
+      code: 'conflict',
+    });
+    expect(await errorOf(h.admin.startNode(run, 'a', a.lease.token))).toMatchObject({
+      status: 409,
+      code: 'conflict',
+    });
+    const forged = `${a.lease.token.slice(0, -4)}AAAA`;
+    expect((await errorOf(h.admin.heartbeatNode(run, 'a', forged))).status).toBe(401);
+    const missing = await h.req('POST', `/api/v1/runs/${run}/nodes/a/start`, { body: {} });
+    expect(missing.status).toBe(401);
+    expect((await h.admin.getNode(run, 'b')).status).toBe('ready');
+  });
+
   it('skips dependents of a failed node and fails the run with the failure reason', async () => {
     h = harness();
     const run = await plannedRun(h, [
