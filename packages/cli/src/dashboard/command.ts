@@ -38,7 +38,14 @@ export function registerDashboardCommand(program: Command, options: DashboardCom
     .addOption(homeOption())
     .action(async (opts: { port: number; home?: string }) => {
       const home = homeOf(opts.home);
-      const started = await startDashboard({ home, port: opts.port, entry });
+      let started: Awaited<ReturnType<typeof startDashboard>>;
+      try {
+        started = await startDashboard({ home, port: opts.port, entry });
+      } catch (error) {
+        process.stderr.write(`sparkwing dashboard: ${(error as Error).message}\n`);
+        process.exitCode = 1;
+        return;
+      }
       if (started.replaced !== null)
         process.stdout.write(`stopped the previous dashboard (pid ${started.replaced})\n`);
       process.stdout.write(
@@ -82,7 +89,12 @@ export function registerDashboardCommand(program: Command, options: DashboardCom
     .option('-p, --port <port>', 'port to listen on', parsePort, DEFAULT_DASHBOARD_PORT)
     .addOption(homeOption())
     .action(async (opts: { port: number; home?: string }) => {
-      await serveDashboard({ home: homeOf(opts.home), port: opts.port });
+      try {
+        await serveDashboard({ home: homeOf(opts.home), port: opts.port });
+      } catch (error) {
+        process.stderr.write(`sparkwing dashboard: ${(error as Error).message}\n`);
+        process.exitCode = 1;
+      }
     });
 
   return dashboard;

@@ -27,10 +27,15 @@ export async function serveDashboard(options: ServeOptions): Promise<void> {
     localToken: stack.adminToken,
   });
   const server = serve({ fetch: app.fetch, port: options.port, hostname: host });
-  await new Promise<void>((resolve, reject) => {
-    server.once('listening', () => resolve());
-    server.once('error', reject);
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('listening', () => resolve());
+      server.once('error', reject);
+    });
+  } catch (error) {
+    await stack.close();
+    throw new Error(`cannot listen on ${host}:${options.port}: ${(error as Error).message}`);
+  }
   const port = (server.address() as AddressInfo).port;
   const url = `http://${host}:${port}`;
   await writeRecord(options.home, {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DASHBOARD_HOST, dashboardPaths, readRecord, removeRecord } from './files.js';
@@ -26,6 +26,7 @@ export async function startDashboard(options: StartOptions): Promise<StartResult
   const replaced = await stopDashboard(options.home);
   const { logFile } = dashboardPaths(options.home);
   const log = openSync(logFile, 'a');
+  const logStart = statSync(logFile).size;
   const [command, ...prefix] = options.entry;
   const child = spawn(
     command!,
@@ -42,14 +43,15 @@ export async function startDashboard(options: StartOptions): Promise<StartResult
   const url = `http://${DASHBOARD_HOST}:${options.port}`;
   const deadline = Date.now() + (options.timeoutMs ?? 20_000);
   while (Date.now() < deadline) {
-    if (exited !== null) throw new Error(`the dashboard exited with code ${exited}:\n${tail(logFile)}`);
+    if (exited !== null)
+      throw new Error(`the dashboard exited with code ${exited}:\n${tail(logFile, logStart)}`);
     const record = await readRecord(options.home);
     if (record?.pid === pid && (await answers(record.url)))
       return { pid, url: record.url, logFile, replaced };
     await sleep(100);
   }
   await stopProcess(pid);
-  throw new Error(`the dashboard did not answer on ${url} within the timeout:\n${tail(logFile)}`);
+  throw new Error(`the dashboard did not answer on ${url} within the timeout:\n${tail(logFile, logStart)}`);
 }
 
 /** Stops the dashboard named by the pid file; returns its pid, or null when none was running. */
@@ -83,9 +85,10 @@ export async function dashboardStatus(home: string): Promise<DashboardStatus> {
   };
 }
 
-function tail(file: string, lines = 20): string {
+/** The last lines this start wrote to the log (earlier starts' lines are not this failure). */
+function tail(file: string, from: number, lines = 20): string {
   try {
-    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+    return readFileSync(file).subarray(from).toString('utf8').trimEnd().split('\n').slice(-lines).join('\n');
   } catch {
     return '(no log)';
   }
