@@ -2,7 +2,7 @@
 // 100 concurrent streams, and a plain buffered fs append of the same bytes as the physical ceiling.
 // Usage: pnpm --filter @sparkwing/logs build && node bench/logs.mjs [batches, default 200]
 import { spawn } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -124,7 +124,12 @@ async function fsDurableCeiling(dir, batches) {
   return { rate: (batches * RECORDS_PER_BATCH) / ((performance.now() - started) / 1_000) };
 }
 
-async function sseLatency(url) {
+function rssOf(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
+}
+
+async function sseLatency(url, pid) {
   const run = 'run_sse';
   const node = 'n';
   const tok = token(run, node);
@@ -162,6 +167,7 @@ async function sseLatency(url) {
     }
   });
   while (ready < STREAMS) await new Promise((resolve) => setTimeout(resolve, 10));
+  const rssBefore = rssOf(pid);
   for (let i = 1; i <= STREAM_RECORDS; i++) {
     const final = i === STREAM_RECORDS;
     const body = `${JSON.stringify({ msg: `tick ${i}`, ...(final ? { stream: 'system', final: true } : {}) })}\n`;
@@ -169,8 +175,15 @@ async function sseLatency(url) {
     await append(url, run, node, tok, body);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+  const rssDuring = rssOf(pid);
   await Promise.all(streams);
-  return { samples: arrivals.length, p50: percentile(arrivals, 50), p99: percentile(arrivals, 99) };
+  return {
+    rssBefore,
+    rssDuring,
+    samples: arrivals.length,
+    p50: percentile(arrivals, 50),
+    p99: percentile(arrivals, 99),
+  };
 }
 
 const dir = await mkdtemp(join(tmpdir(), 'sparkwing-logs-bench-'));
@@ -181,7 +194,8 @@ try {
   const sixteenSame = await ingest(url, 16, true);
   const ceiling = await fsCeiling(dir, one.records);
   const durable = await fsDurableCeiling(dir, BATCHES);
-  const sse = await sseLatency(url);
+  const rssIdle = rssOf(child.pid);
+  const sse = await sseLatency(url, child.pid);
   console.log(
     `logs bench (${RECORDS_PER_BATCH} records/batch, ${MSG.length + 10}-byte messages, fsync per group commit)`,
   );
@@ -205,6 +219,10 @@ try {
   );
   console.log(
     `  append→arrival on ${STREAMS} SSE streams: p50 ${fmt(sse.p50, 2)} ms  p99 ${fmt(sse.p99, 2)} ms  (${sse.samples} samples)`,
+  );
+  const mb = (bytes) => fmt(bytes / 1024 / 1024, 1);
+  console.log(
+    `  service RSS: ${mb(rssIdle)} MiB after ingest, ${mb(sse.rssBefore)} MiB with ${STREAMS} streams open, ${mb(sse.rssDuring)} MiB after streaming ${STREAM_RECORDS} records to them`,
   );
 } finally {
   child.kill('SIGTERM');

@@ -35,6 +35,7 @@ const MAX_CACHE_ENTRIES = 10_000;
 
 export class Authenticator {
   private readonly cache = new Map<string, CacheEntry>();
+  private readonly inflight = new Map<string, Promise<Caller | null>>();
 
   constructor(private readonly options: AuthenticatorOptions) {}
 
@@ -53,8 +54,13 @@ export class Authenticator {
     }
     const cached = this.cache.get(token);
     if (cached && cached.until > now) return this.orReject(cached.caller);
-    const caller = await this.introspect(token, now);
-    return this.orReject(caller);
+    // Concurrent requests with the same uncached token share one introspection call.
+    let pending = this.inflight.get(token);
+    if (!pending) {
+      pending = this.introspect(token, now).finally(() => this.inflight.delete(token));
+      this.inflight.set(token, pending);
+    }
+    return this.orReject(await pending);
   }
 
   private orReject(caller: Caller | null): Caller {

@@ -5,8 +5,8 @@ import { scanLines } from './line-scanner.js';
 import { lastRecord } from './node-reader.js';
 import { decodeStored, toPublic } from './record-codec.js';
 
-const RING_RECORDS = 2_048;
-const RING_BYTES = 2 * 1024 * 1024;
+const RING_RECORDS = 1_024;
+const RING_BYTES = 512 * 1024;
 
 export interface ChannelOptions {
   path: string;
