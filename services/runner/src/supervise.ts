@@ -1,0 +1,48 @@
+import type { NodeProcess, NodeProcessExit } from './node-process.js';
+import { type TreeSample, TreeSampler } from './proc-tree.js';
+
+export interface SuperviseOptions {
+  timeoutS: number | null;
+  onTimeout(): void;
+  /** Called with every resource sample of the node's process tree. */
+  onSample(point: TreeSample): void;
+  sampleIntervalMs: number;
+  /** Polled; true kills the node at once (lost lease, rejected logs). */
+  mustKill(): boolean;
+}
+
+/** Waits for a node process while enforcing its timeout, sampling its tree and watching for kill reasons. */
+export async function supervise(
+  proc: NodeProcess,
+  options: SuperviseOptions,
+): Promise<NodeProcessExit & { timedOut: boolean }> {
+  const timers: NodeJS.Timeout[] = [];
+  let timedOut = false;
+  if (options.timeoutS) {
+    timers.push(
+      setTimeout(() => {
+        timedOut = true;
+        options.onTimeout();
+        proc.terminate('timeout');
+      }, options.timeoutS * 1000),
+    );
+  }
+  const sampler = proc.pid === undefined ? null : new TreeSampler(proc.pid);
+  sampler?.sample();
+  timers.push(
+    setInterval(() => {
+      const point = sampler?.sample();
+      if (point) options.onSample(point);
+    }, options.sampleIntervalMs),
+  );
+  const watch = () => {
+    if (options.mustKill()) proc.kill();
+  };
+  watch();
+  timers.push(setInterval(watch, 250));
+  try {
+    return { ...(await proc.exited), timedOut };
+  } finally {
+    for (const timer of timers) clearTimeout(timer);
+  }
+}
