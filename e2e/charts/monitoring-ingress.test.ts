@@ -22,9 +22,9 @@ describe('CI values: ServiceMonitors and the Ingress on', () => {
       // The monitor selects exactly its Service.
       const service = find(objects, 'Service', monitor.metadata.name);
       for (const [k, v] of Object.entries(monitor.spec.selector.matchLabels))
-        expect(service.metadata.labels[k]).toBe(v);
+        expect(service.metadata.labels?.[k]).toBe(v);
     }
-    expect(find(objects, 'ServiceMonitor', 'sparkwing-controller').metadata.labels.release).toBe(
+    expect(find(objects, 'ServiceMonitor', 'sparkwing-controller').metadata.labels?.release).toBe(
       'prometheus',
     );
     const podMonitor = find(objects, 'PodMonitor', 'sparkwing-runner');
