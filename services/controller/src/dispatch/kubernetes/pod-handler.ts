@@ -1,0 +1,189 @@
+import type { V1Job, V1Pod } from '@kubernetes/client-node';
+import { classifyPod, jobDeadlineExceeded, jobFinished } from './classify.js';
+import type { DispatchContext } from './context.js';
+import { RUNNER_CONTAINER } from './job-spec.js';
+import {
+  LIFECYCLE_ORIGINS as ORIGIN,
+  LIFECYCLE_OPERATIONS as OP,
+  LIFECYCLE_OUTCOMES as OUTCOME,
+  type LifecycleOrigin,
+  SPAWN_FAILURE_STAGES as STAGE,
+} from './metrics.js';
+import type { TrackedJob } from './tracked.js';
+
+/** Turns runner pod states into node status details and verdicts (seed 000 "How detection works"). */
+export class PodHandler {
+  constructor(private readonly ctx: DispatchContext) {}
+
+  /** Handles one pod state (watch event or relist); idempotent per state. */
+  onPod(type: string, pod: V1Pod, origin: LifecycleOrigin): void {
+    const meta = pod.metadata ?? {};
+    const name = meta.labels?.['batch.kubernetes.io/job-name'] ?? meta.labels?.['job-name'];
+    if (!name) return;
+    const t = this.ctx.tracked.get(name);
+    if (!t) return;
+    t.podName = meta.name;
+    if (type === 'DELETED') {
+      this.onPodGone(t, origin);
+      return;
+    }
+    if (t.finished || t.deleting) return;
+    const verdict = classifyPod(pod, RUNNER_CONTAINER);
+    const podName = meta.name ?? name;
+    const endedAt = () =>
+      String(
+        pod.status?.containerStatuses?.[0]?.state?.terminated?.finishedAt ??
+          new Date(this.ctx.now()).toISOString(),
+      );
+    switch (verdict.kind) {
+      case 'waiting': {
+        this.ctx.setDetail(t, verdict.detail);
+        if (verdict.stage === 'pull') {
+          t.pullSince ??= this.ctx.now();
+          t.pullMessage = verdict.detail;
+        } else t.pullSince = undefined;
+        const stage =
+          verdict.stage === 'schedule' && verdict.reason === 'Unschedulable'
+            ? STAGE.podSchedule
+            : verdict.stage === 'config'
+              ? STAGE.containerCreate
+              : null;
+        if (stage && !t.countedStages.has(stage)) {
+          t.countedStages.add(stage);
+          this.ctx.metrics.observeSpawnFailure(stage, t.image);
+        }
+        return;
+      }
+      case 'running':
+        t.pullSince = undefined;
+        if (!t.started) {
+          t.started = true;
+          this.ctx.setDetail(t, null);
+          this.ctx.transition(OP.start, OUTCOME.success, origin, t.createdAt, t.image);
+        }
+        return;
+      case 'succeeded': {
+        t.finished = true;
+        const lost = this.ctx.failIfActive(t, {
+          failure_reason: 'agent_lost',
+          error: `runner pod ${podName} exited 0 without reporting a result`,
+        });
+        this.ctx.transition(OP.finish, lost ? OUTCOME.failed : OUTCOME.success, origin, t.createdAt, t.image);
+        return;
+      }
+      case 'oom_killed': {
+        t.finished = true;
+        this.ctx.deps.queue.failNode(t.runId, t.nodeId, t.attempt, {
+          failure_reason: 'oom_killed',
+          exit_code: verdict.exitCode,
+          error: `Container "${RUNNER_CONTAINER}" of pod ${podName} was killed by the kernel OOM killer (exit ${verdict.exitCode})`,
+        });
+        this.ctx.transition(OP.finish, OUTCOME.oomKilled, origin, t.createdAt, t.image);
+        this.ctx.captureDeathLog(t, podName, endedAt(), 'OOMKilled');
+        return;
+      }
+      case 'evicted': {
+        t.finished = true;
+        this.ctx.deps.queue.failNode(t.runId, t.nodeId, t.attempt, {
+          failure_reason: 'agent_lost',
+          error: `runner pod ${podName} was evicted: ${verdict.message}`,
+        });
+        this.ctx.transition(OP.markLost, OUTCOME.evicted, origin, t.createdAt, t.image);
+        this.ctx.captureDeathLog(t, podName, endedAt(), 'Evicted');
+        return;
+      }
+      case 'exited': {
+        t.finished = true;
+        if (meta.deletionTimestamp) {
+          // Someone else deleted the pod (kubectl delete, node drain): the runner is lost, not failing.
+          const lost = this.ctx.failIfActive(t, {
+            failure_reason: 'agent_lost',
+            exit_code: verdict.exitCode,
+            error: `runner pod ${podName} was deleted before reporting a result (exit ${verdict.exitCode})`,
+          });
+          this.ctx.transition(OP.markLost, OUTCOME.vanished, origin, t.createdAt, t.image);
+          if (lost) this.ctx.captureDeathLog(t, podName, endedAt(), 'Deleted');
+          return;
+        }
+        if (verdict.reason === 'StartError' && !t.countedStages.has(STAGE.containerCreate)) {
+          this.ctx.metrics.observeSpawnFailure(STAGE.containerCreate, t.image);
+        }
+        const unreported = this.ctx.failIfActive(t, {
+          exit_code: verdict.exitCode,
+          error: `runner pod ${podName} exited with code ${verdict.exitCode} (${verdict.reason}) without reporting a result`,
+        });
+        this.ctx.transition(OP.finish, OUTCOME.failed, origin, t.createdAt, t.image);
+        if (unreported || verdict.exitCode >= 128)
+          this.ctx.captureDeathLog(t, podName, endedAt(), verdict.reason);
+        return;
+      }
+    }
+  }
+
+  onPodGone(t: TrackedJob, origin: LifecycleOrigin): void {
+    if (t.deleting) {
+      if (t.deleting.reason === 'cancel' || t.deleting.reason === 'stranded') {
+        this.ctx.metrics.observeDrain((this.ctx.now() - t.deleting.since) / 1000);
+        this.ctx.failIfActive(t, { error: 'the run was cancelled; its runner Job was deleted' });
+        this.ctx.transition(OP.drain, OUTCOME.success, ORIGIN.cancel, t.deleting.since, t.image);
+      }
+      this.ctx.tracked.delete(t.jobName);
+      return;
+    }
+    if (t.finished) {
+      this.ctx.transition(OP.retire, OUTCOME.success, ORIGIN.ttl, t.createdAt, t.image);
+      this.ctx.tracked.delete(t.jobName);
+      return;
+    }
+    t.finished = true;
+    this.ctx.track(
+      (async () => {
+        let job: V1Job | null = null;
+        try {
+          job = await this.ctx.kube.batch.readNamespacedJob({
+            name: t.jobName,
+            namespace: this.ctx.deps.config.namespace,
+          });
+        } catch {
+          job = null;
+        }
+        if (job && jobDeadlineExceeded(job)) {
+          this.ctx.failIfActive(t, {
+            failure_reason: 'timeout',
+            error: `runner Job ${t.jobName} exceeded its activeDeadlineSeconds`,
+          });
+          this.ctx.transition(OP.finish, OUTCOME.timeout, origin, t.createdAt, t.image);
+        } else {
+          this.ctx.failIfActive(t, {
+            failure_reason: 'agent_lost',
+            error: `runner pod ${t.podName ?? t.jobName} vanished before reporting a result`,
+          });
+          this.ctx.transition(OP.markLost, OUTCOME.vanished, origin, t.createdAt, t.image);
+        }
+        if (!job || jobFinished(job)) this.ctx.tracked.delete(t.jobName);
+      })(),
+    );
+  }
+
+  checkImagePullGrace(): void {
+    const now = this.ctx.now();
+    for (const t of this.ctx.tracked.values()) {
+      if (t.finished || t.deleting || t.pullSince === undefined) continue;
+      if (now - t.pullSince < this.ctx.deps.config.imagePullGraceMs) continue;
+      t.finished = true;
+      t.deleting = { since: now, reason: 'image_pull' };
+      this.ctx.metrics.observeSpawnFailure(STAGE.imagePull, t.image);
+      this.ctx.transition(OP.finish, OUTCOME.imagePull, ORIGIN.imagePullGrace, t.createdAt, t.image);
+      this.ctx.deps.queue.failNode(t.runId, t.nodeId, t.attempt, {
+        error: `the runner image "${t.image}" could not be pulled for ${Math.round((now - t.pullSince) / 1000)}s: ${t.pullMessage ?? 'ImagePullBackOff'}`,
+      });
+      this.ctx.log.warn('runner image pull failed past the grace period', {
+        job: t.jobName,
+        image: t.image,
+        run_id: t.runId,
+        node_id: t.nodeId,
+      });
+      this.ctx.track(this.ctx.deleteJob(t.jobName));
+    }
+  }
+}
