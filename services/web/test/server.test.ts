@@ -43,6 +43,12 @@ describe('web server', () => {
     const js = await fetch(`${stack.web.url}${asset}`);
     expect(js.headers.get('content-type')).toContain('javascript');
     expect(js.headers.get('cache-control')).toContain('immutable');
+    expect((await fetch(`${stack.web.url}/no/such/page`)).status).toBe(404);
+    const metrics = await (await fetch(`${stack.web.url}/metrics`)).text();
+    expect(metrics).toMatch(
+      /sparkwing_http_requests_total\{route="\/runs\/:id\/nodes\/:node",method="GET",status="200"/,
+    );
+    expect(metrics).toMatch(/sparkwing_web_static_requests_total\{kind="asset",status="200"/);
   });
 
   it('refuses the API without a session and does not expose internal routes', async () => {

@@ -15,6 +15,17 @@ const TYPES: Record<string, string> = {
   '.map': 'application/json',
 };
 
+/** The browser app's page URLs (kept in step with app/src/app.tsx), each its own route template. */
+const PAGE_ROUTES = [
+  '/',
+  '/sign-in',
+  '/pipelines',
+  '/runners',
+  '/queue',
+  '/runs/:id',
+  '/runs/:id/nodes/:node',
+] as const;
+
 const PAGE_HEADERS = {
   'content-type': 'text/html; charset=utf-8',
   'cache-control': 'no-cache',
@@ -35,7 +46,7 @@ export function staticRoutes(deps: WebDeps) {
     });
     return shell;
   };
-  return new Hono()
+  const routes = new Hono()
     .get('/assets/*', async (c) => {
       const relative = normalize(c.req.path.slice(1));
       const file = join(deps.staticDir, relative);
@@ -65,7 +76,8 @@ export function staticRoutes(deps: WebDeps) {
         return notFound(deps);
       }
     })
-    .get('*', async (c) => {
+    .on('GET', [...PAGE_ROUTES], () => page(200))
+    .get('*', (c) => {
       if (c.req.path.startsWith('/api/')) {
         return c.json(
           {
@@ -78,18 +90,24 @@ export function staticRoutes(deps: WebDeps) {
           404,
         );
       }
-      try {
-        const html = await loadShell();
-        deps.metrics.staticRequests.inc({ kind: STATIC_KINDS.page, status: '200' });
-        return new Response(html, { headers: PAGE_HEADERS });
-      } catch {
-        deps.metrics.staticRequests.inc({ kind: STATIC_KINDS.page, status: '503' });
-        return new Response('The dashboard assets are not built: run `pnpm --filter @sparkwing/web build`.', {
-          status: 503,
-          headers: { 'content-type': 'text/plain; charset=utf-8' },
-        });
-      }
+      // Unknown URLs still get the app (it renders "page not found"), with an honest status.
+      return page(404);
     });
+  return routes;
+
+  async function page(status: 200 | 404): Promise<Response> {
+    try {
+      const html = await loadShell();
+      deps.metrics.staticRequests.inc({ kind: STATIC_KINDS.page, status: String(status) });
+      return new Response(html, { status, headers: PAGE_HEADERS });
+    } catch {
+      deps.metrics.staticRequests.inc({ kind: STATIC_KINDS.page, status: '503' });
+      return new Response('The dashboard assets are not built: run `pnpm --filter @sparkwing/web build`.', {
+        status: 503,
+        headers: { 'content-type': 'text/plain; charset=utf-8' },
+      });
+    }
+  }
 }
 
 function notFound(deps: WebDeps): Response {
