@@ -19,6 +19,8 @@ export interface LogsServiceOptions {
   keepaliveMs?: number;
   /** Stat fallback period for following files another process appends to. */
   pollIntervalMs?: number;
+  /** Work one search request may do before returning a cursor (default 16 MiB, 2,000 files). */
+  searchBudget?: { maxBytes: number; maxFiles: number };
   version?: string;
 }
 
@@ -44,6 +46,7 @@ export function createLogsService(options: LogsServiceOptions): LogsService {
     metrics,
     logger,
     pollIntervalMs: options.pollIntervalMs,
+    searchBudget: options.searchBudget,
   });
   const auth = new Authenticator({
     signingKey: options.signingKey,

@@ -75,6 +75,9 @@ export async function searchLogs(
     : (await listDir(runsDir)).filter(isSafeId).sort((a, b) => (a < b ? 1 : a > b ? -1 : 0));
   const matches: LogSearchMatch[] = [];
   const test = matcher(request.q);
+  // A needle JSON would not escape can be looked for in the raw line first, skipping most parses.
+  const rawNeedle =
+    /^[\x20-\x7e]*$/.test(request.q) && !/["\\]/.test(request.q) ? request.q.toLowerCase() : null;
   let scanned = 0;
   let files = 0;
   for (const runId of runs) {
@@ -96,7 +99,8 @@ export async function searchLogs(
       for await (const line of scanLines(path, offset, durableSize(runId, nodeId))) {
         scanned += line.end - line.start;
         offset = line.end;
-        const record = decodeStored(line.text);
+        const candidate = rawNeedle === null || line.text.toLowerCase().includes(rawNeedle);
+        const record = candidate ? decodeStored(line.text) : null;
         if (record && test(record.msg)) {
           matches.push({ run_id: runId, node_id: nodeId, seq: record.seq, msg: record.msg });
           if (matches.length >= request.limit) {
