@@ -18,6 +18,7 @@
 # Env:   SPARKWING_IMAGE_TAG (default dev), SPARKWING_IMAGES_STATE (config dir, default /var/lib/sparkwing-images),
 #        DEBIAN_MIRROR (default http://deb.debian.org/debian), HEALTH_TIMEOUT seconds (default 60).
 set -euo pipefail
+shopt -s lastpipe
 cd "$(dirname "$0")/../.."
 
 ALL_SERVICES=(controller cache logs web runner)
@@ -135,16 +136,50 @@ else
 fi
 
 # --- 3. service images ------------------------------------------------------------------------------
+# Build from a snapshot of the checkout (tracked and untracked-but-not-ignored files): every image then sees
+# the same context, so the shared workspace stage is built once and reused by the other four builds even
+# while the checkout changes underneath.
+snap=$(mktemp -d)
+trap 'rm -rf "$snap"' EXIT
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+  git ls-files -z --cached --others --exclude-standard \
+    | tar --null --ignore-failed-read -T - -cf - 2>/dev/null | tar -xf - -C "$snap"
+else
+  tar --exclude=./node_modules --exclude='*/node_modules' --exclude='*/dist' --exclude=./.git -cf - . | tar -xf - -C "$snap"
+fi
+# Stable timestamps: only content decides whether a cached layer is reused.
+find "$snap" -exec touch -h -d '2000-01-01T00:00:00Z' {} +
+log "build context snapshot: $(du -sh "$snap" | cut -f1)"
+stamp() { while IFS= read -r line; do printf '%s %s\n' "$(date +%H:%M:%S)" "$line"; done; }
+build_one() { # build_one SERVICE: builds the image, records its seconds in $STATE/build-SERVICE.secs
+  local svc=$1 t0=$SECONDS
+  if ! podman build --layers --network host --build-arg "BASE_IMAGE=$BASE_IMAGE" \
+      -f "$snap/services/$svc/Dockerfile" -t "localhost/sparkwing-$svc:$TAG" "$snap" 2>&1 | stamp >"$STATE/build-$svc.log"; then
+    return 1
+  fi
+  echo $((SECONDS - t0)) >"$STATE/build-$svc.secs"
+}
+# The first build creates the shared workspace stage; the others reuse it and run two at a time (most of
+# their time is tsup, pnpm deploy and layer commits, which leave the second core idle).
+jobs_max=${SPARKWING_IMAGE_BUILD_JOBS:-2}
+rm -f "$STATE"/build-*.secs
+log "building ${SERVICES[0]} (with the shared workspace stage)"
+build_one "${SERVICES[0]}" || true
+pids=()
+for svc in "${SERVICES[@]:1}"; do
+  while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do wait -n || true; done
+  log "building $svc"
+  build_one "$svc" &
+  pids+=($!)
+done
+for pid in "${pids[@]}"; do wait "$pid" || true; done
 declare -A build_secs
 for svc in "${SERVICES[@]}"; do
-  t0=$SECONDS
-  log "building localhost/sparkwing-$svc:$TAG"
-  if ! podman build --layers --network host --build-arg "BASE_IMAGE=$BASE_IMAGE" \
-      -f "services/$svc/Dockerfile" -t "localhost/sparkwing-$svc:$TAG" . >"$STATE/build-$svc.log" 2>&1; then
+  if [ ! -f "$STATE/build-$svc.secs" ]; then
     tail -n 60 "$STATE/build-$svc.log" >&2
     die "image build of $svc failed (full log: $STATE/build-$svc.log)"
   fi
-  build_secs[$svc]=$((SECONDS - t0))
+  build_secs[$svc]=$(cat "$STATE/build-$svc.secs")
   user=$(podman image inspect --format '{{ .Config.User }}' "localhost/sparkwing-$svc:$TAG")
   case "$user" in ''|0|0:*|root|root:*) die "$svc image runs as root (USER '$user')" ;; esac
   size=$(podman image inspect --format '{{ .Size }}' "localhost/sparkwing-$svc:$TAG")
@@ -158,8 +193,11 @@ secret() { node -e 'console.log(require("crypto").randomBytes(32).toString("base
 started=()
 cleanup() {
   for c in "${started[@]}"; do podman rm -f -t 2 "$c" >/dev/null 2>&1 || true; done
+  rm -rf "$snap"
 }
 trap cleanup EXIT
+# Writable directories of the containers (the root filesystem is read-only), owned by the images' user.
+scratch() { local d; d="$snap/.run/$1"; mkdir -p "$d"; chown 10001:10001 "$d"; chmod 0770 "$d"; echo "$d"; }
 
 declare -A port health
 for svc in "${ALL_SERVICES[@]}"; do port[$svc]=$(free_port); done
@@ -181,7 +219,7 @@ run() { # run SERVICE [podman run args...] -- [command args...]
   [ $# -gt 0 ] && shift
   cmd=("$@")
   podman run -d --name "$name" --network host --read-only --cap-drop ALL --security-opt no-new-privileges \
-    --mount type=tmpfs,destination=/tmp,tmpfs-mode=1777 "${opts[@]}" \
+    -v "$(scratch "$svc-tmp"):/tmp" "${opts[@]}" \
     "localhost/sparkwing-$svc:$TAG" "${cmd[@]}" >/dev/null || die "podman run of $svc failed"
   started+=("$name")
 }
@@ -190,17 +228,17 @@ for svc in "${SERVICES[@]}"; do
   p=${port[$svc]}
   case $svc in
     controller)
-      run controller --mount type=tmpfs,destination=/data,tmpfs-mode=1777 -e PORT="$p" -e SPARKWING_DATA_DIR=/data \
+      run controller -v "$(scratch controller-data):/data" -e PORT="$p" -e SPARKWING_DATA_DIR=/data \
         -e SPARKWING_ADMIN_TOKEN="$admin_token" -e SPARKWING_SIGNING_KEY="$signing_key" -e SPARKWING_SECRET_KEY="$(secret)" \
         -e SPARKWING_CACHE_URL="$cache_url" -e SPARKWING_LOGS_URL="$logs_url" -e SPARKWING_DISPATCHER=none -- ;;
     cache|logs)
-      run "$svc" --mount type=tmpfs,destination=/data,tmpfs-mode=1777 -e PORT="$p" -e SPARKWING_DATA_DIR=/data \
+      run "$svc" -v "$(scratch "$svc-data"):/data" -e PORT="$p" -e SPARKWING_DATA_DIR=/data \
         -e SPARKWING_SIGNING_KEY="$signing_key" -e SPARKWING_CONTROLLER_URL="$controller_url" -- ;;
     web)
       run web -e PORT="$p" -e SPARKWING_CONTROLLER_URL="$controller_url" -e SPARKWING_LOGS_URL="$logs_url" \
         -e SPARKWING_SESSION_SECRET="$(secret)$(secret)" -e SPARKWING_WEB_TOKEN="$admin_token" -- ;;
     runner)
-      run runner --mount type=tmpfs,destination=/home/sparkwing,tmpfs-mode=1777 \
+      run runner -v "$(scratch runner-home):/home/sparkwing" \
         -e SPARKWING_CONTROLLER_URL="$controller_url" -e SPARKWING_LOGS_URL="$logs_url" -e SPARKWING_CACHE_URL="$cache_url" \
         -e SPARKWING_RUNNER_TOKEN="$admin_token" -- runner --metrics-port "$p" ;;
   esac
