@@ -222,6 +222,18 @@ export class FakeCluster {
     return failure.code;
   }
 
+  private readonly watches = new Set<() => void>();
+
+  registerWatch(close: () => void): () => void {
+    this.watches.add(close);
+    return () => this.watches.delete(close);
+  }
+
+  /** Test hook: ends every open watch stream (clients see the connection close and must resume). */
+  closeWatches(): void {
+    for (const close of [...this.watches]) close();
+  }
+
   /** Test hook: forget the watch history, so resuming from any older resourceVersion gets 410 Gone. */
   compactWatchHistory(): void {
     this.store.compact();

@@ -135,6 +135,7 @@ export function registerResourceRoutes(app: Hono, cluster: FakeCluster): void {
             : {}),
           signal: c.req.raw.signal,
           decorate,
+          register: (close) => cluster.registerWatch(close),
         });
         return new Response(body, { status: 200, headers: { 'content-type': 'application/json' } });
       }

@@ -10,6 +10,8 @@ export interface WatchRequest {
   timeoutSeconds?: number;
   signal: AbortSignal;
   decorate: (object: KubeObject) => KubeObject;
+  /** Registers the stream's close function (so tests can drop every watch); returns the unregister. */
+  register: (close: () => void) => () => void;
 }
 
 /**
@@ -73,7 +75,9 @@ export function watchStream(store: ObjectStore, request: WatchRequest): Readable
         request.timeoutSeconds !== undefined ? setTimeout(close, request.timeoutSeconds * 1000) : undefined;
       const onAbort = () => close();
       request.signal.addEventListener('abort', onAbort);
+      const unregister = request.register(close);
       cleanup = () => {
+        unregister();
         unsubscribe();
         if (timer) clearTimeout(timer);
         request.signal.removeEventListener('abort', onAbort);

@@ -96,4 +96,25 @@ describe('kubernetes dispatcher lifecycle', () => {
       sample(text, 'sparkwing_runner_lifecycle_transition_duration_seconds_count', { operation: 'spawn' }),
     ).toBeGreaterThanOrEqual(2);
   });
+
+  it('resumes its pod watch after a disconnect and relists after 410 Gone', async () => {
+    h.kube.cluster.closeWatches();
+    const first = await h.runWith([{ id: 'exit-resume' }]);
+    await until(async () => (await h.admin.getRun(first)).run.status === 'failed');
+    h.kube.cluster.compactWatchHistory();
+    h.kube.cluster.closeWatches();
+    const second = await h.runWith([{ id: 'sleep-relist' }]);
+    await runningNode(second, 'sleep-relist');
+    const pods = await h.core.listNamespacedPod({
+      namespace: NAMESPACE,
+      labelSelector: 'sparkwing.dev/node-id=sleep-relist',
+    });
+    h.kube.cluster.evictPod(NAMESPACE, pods.items[0]!.metadata!.name!, 'node shutdown');
+    const lost = await until(async () => {
+      const node = (await h.admin.getRun(second)).nodes.find((n) => n.id === 'sleep-relist');
+      return node?.status === 'failed' ? node : undefined;
+    });
+    expect(lost.error).toContain('node shutdown');
+    expect(h.logLines.some((l) => l.msg === 'runner pods listed' && l.reason === 'gone')).toBe(true);
+  });
 });

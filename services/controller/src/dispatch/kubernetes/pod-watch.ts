@@ -11,6 +11,8 @@ const WATCH_TIMEOUT_S = 300;
  */
 export class PodWatch {
   private resourceVersion: string | undefined;
+  /** Why the next relist happens: first start, or the server answered 410 Gone. */
+  private relistReason: 'start' | 'gone' = 'start';
   private stopped = true;
   private abort: { abort(): void } | undefined;
   private loop: Promise<void> | undefined;
@@ -54,6 +56,11 @@ export class PodWatch {
     });
     for (const pod of list.items) this.onEvent('MODIFIED', pod);
     this.resourceVersion = list.metadata?.resourceVersion;
+    this.log.info('runner pods listed', {
+      reason: this.relistReason,
+      resource_version: this.resourceVersion,
+    });
+    this.relistReason = 'gone';
   }
 
   private watchOnce(): Promise<void> {
