@@ -24,6 +24,8 @@ export const runnerEnvSchema = z.object({
   SPARKWING_RUNNER_ID: z.string().min(1).max(200).optional(),
   /** Comma-separated labels (the --label flags add to them). */
   SPARKWING_RUNNER_LABELS: z.string().optional(),
+  /** OTLP/HTTP endpoint for traces and logs; nothing is exported when unset. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: url.optional(),
   /** debug | info | warn | error */
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   HOME: z.string().optional(),

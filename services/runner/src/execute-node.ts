@@ -9,7 +9,7 @@ import {
 } from '@sparkwing/contracts';
 import { Masker } from '@sparkwing/sdk';
 import { findPipeline, parseSparkwingConfig } from '@sparkwing/sdk/config';
-import { type Logger, silentLogger } from '@sparkwing/telemetry';
+import { CICD, type Logger, nodeSpanAttributes, silentLogger, withRunSpan } from '@sparkwing/telemetry';
 import { type BinCache, bundlePipeline } from './bundle.js';
 import { createMemoryCgroup, type MemoryCgroup } from './cgroup.js';
 import { classifyExit } from './classify.js';
@@ -58,8 +58,25 @@ const SAMPLE_INTERVAL_MS = 2_000;
 /**
  * Executes one claimed node end to end: code, compiled pipeline, node process, logs, lease renewal,
  * resource samples, timeout, cgroup memory limit, and the finish report. Never throws for node failures.
+ * The execution is a span in the run's trace (exported when OpenTelemetry is started).
  */
-export async function executeClaim(claim: ClaimResponse, deps: ExecutorDeps): Promise<NodeExecution> {
+export function executeClaim(claim: ClaimResponse, deps: ExecutorDeps): Promise<NodeExecution> {
+  const attributes = nodeSpanAttributes({
+    runId: claim.run.id,
+    pipeline: claim.run.pipeline,
+    nodeId: claim.node.id,
+    attempt: claim.node.attempt,
+    runnerId: deps.runnerId,
+  });
+  return withRunSpan('sparkwing-runner', claim.run.id, 'node.execute', attributes, async (span) => {
+    const execution = await executeNode(claim, deps);
+    span.setAttribute(CICD.taskRunResult, execution.outcome);
+    if (execution.failure_reason) span.setAttribute(CICD.failureReason, execution.failure_reason);
+    return execution;
+  });
+}
+
+async function executeNode(claim: ClaimResponse, deps: ExecutorDeps): Promise<NodeExecution> {
   const started = Date.now();
   const { run, node } = claim;
   const logger = (deps.logger ?? silentLogger).child({ run_id: run.id, node_id: node.id });

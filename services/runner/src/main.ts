@@ -6,7 +6,8 @@ import {
   runnerEnvSchema,
   runnerFlagsSchema,
 } from './config.js';
-import { readAgentFile, runnerLogger, runPool, runWorker } from './commands.js';
+import { startTelemetry } from '@sparkwing/telemetry';
+import { RUNNER_VERSION, readAgentFile, runnerLogger, runPool, runWorker } from './commands.js';
 
 const USAGE = `usage: sparkwing-runner <runner|worker|agent> [flags]
   runner   warm pool: --label L (repeatable) --max-concurrent N --metrics-port 9090
@@ -56,18 +57,27 @@ async function main(): Promise<number> {
   const file: Partial<AgentFile> = command === 'agent' ? readAgentFile(flags.data.config, env.data.HOME) : {};
   const config = resolveConfig(env.data, flags.data, file);
   const logger = runnerLogger(config.logLevel);
-  if (command === 'worker') {
-    return runWorker(
-      config,
-      {
-        runId: env.data.SPARKWING_RUN_ID,
-        nodeId: env.data.SPARKWING_NODE_ID,
-        token: env.data.SPARKWING_AGENT_TOKEN,
-      },
-      logger,
-    );
+  const telemetry = await startTelemetry({
+    serviceName: 'sparkwing-runner',
+    otlpEndpoint: env.data.OTEL_EXPORTER_OTLP_ENDPOINT,
+    version: RUNNER_VERSION,
+  });
+  try {
+    if (command === 'worker') {
+      return await runWorker(
+        config,
+        {
+          runId: env.data.SPARKWING_RUN_ID,
+          nodeId: env.data.SPARKWING_NODE_ID,
+          token: env.data.SPARKWING_AGENT_TOKEN,
+        },
+        logger,
+      );
+    }
+    return await runPool(config, logger);
+  } finally {
+    await telemetry.shutdown().catch(() => undefined);
   }
-  return runPool(config, logger);
 }
 
 main().then(
