@@ -68,7 +68,7 @@ describe('CI values: ServiceMonitors and the Ingress on', () => {
       ]),
     );
     expect(routes).toEqual({
-      '/api/v1/webhooks': { name: 'sparkwing-controller', port: { number: 80 } },
+      '/webhooks/github': { name: 'sparkwing-controller', port: { number: 80 } },
       '/': { name: 'sparkwing-web', port: { name: 'http' } },
     });
     // Served over HTTPS, the session cookie is marked Secure.
