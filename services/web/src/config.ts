@@ -31,6 +31,12 @@ export const configSchema = z.object({
   SPARKWING_WEB_STATIC_DIR: z.string().optional(),
   /** OTLP/HTTP endpoint for traces and logs; nothing is exported when unset. */
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+  /** Full OTLP traces URL, overriding the one derived from OTEL_EXPORTER_OTLP_ENDPOINT. */
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url().optional(),
+  /** Full OTLP logs URL, overriding the one derived from OTEL_EXPORTER_OTLP_ENDPOINT. */
+  OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: z.url().optional(),
+  /** service.name of exported spans and logs (default `sparkwing-web`). */
+  OTEL_SERVICE_NAME: z.string().min(1).optional(),
   /** Minimum log level. */
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });

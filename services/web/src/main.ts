@@ -16,7 +16,13 @@ try {
 const logger = createLogger({ service: 'web', level: config.LOG_LEVEL });
 const telemetry = await startTelemetry({
   serviceName: 'sparkwing-web',
-  otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
+  // Only what config parsed: nothing but main.ts reads the environment.
+  env: {
+    OTEL_EXPORTER_OTLP_ENDPOINT: config.OTEL_EXPORTER_OTLP_ENDPOINT,
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: config.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
+    OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: config.OTEL_EXPORTER_OTLP_LOGS_ENDPOINT,
+    OTEL_SERVICE_NAME: config.OTEL_SERVICE_NAME,
+  },
 });
 const deps = buildDeps({
   mode: 'cluster',
