@@ -272,4 +272,20 @@ describe('dashboard in Chromium', () => {
     await page.getByRole('heading', { name: 'Sign in to Sparkwing' }).waitFor();
     await context.close();
   });
+
+  it('selects jobs in the graph with the keyboard and retries a finished run', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await signIn(context, tokens.full, `/runs/${runs.failed}`);
+    await page.locator('[data-node="test"]').waitFor();
+    await page.locator('[data-node-id="compile"]').focus();
+    await page.keyboard.press('Enter');
+    await page.locator('[data-node="compile"]').waitFor();
+    expect(new URL(page.url()).pathname).toBe(`/runs/${runs.failed}/nodes/compile`);
+    await page.getByRole('button', { name: 'Retry' }).click();
+    await expect.poll(() => new URL(page.url()).pathname).not.toContain(runs.failed);
+    const retried = new URL(page.url()).pathname.split('/')[2]!;
+    expect((await seed.admin.getRun(retried)).run.retry_of).toBe(runs.failed);
+    await page.getByText(`retry of ${runs.failed}`).waitFor();
+    await context.close();
+  });
 });

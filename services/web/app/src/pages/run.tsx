@@ -6,7 +6,7 @@ import { Dag } from '../components/dag.js';
 import { NodePanel } from '../components/node-panel.js';
 import { type ApiFailure, apiGet, apiPost, paths } from '../lib/api.js';
 import { formatDuration, runElapsed, shortSha } from '../lib/format.js';
-import { navigate } from '../lib/router.js';
+import { Link, navigate } from '../lib/router.js';
 import { can, useSession } from '../lib/session.js';
 import { useResource } from '../lib/use-resource.js';
 
@@ -78,7 +78,7 @@ export function RunPage({ runId, nodeId }: { runId: string; nodeId: string | nul
             {run.retry_of && (
               <>
                 {' '}
-                · retry of <a href={`/runs/${encodeURIComponent(run.retry_of)}`}>{run.retry_of}</a>
+                · retry of <Link href={`/runs/${encodeURIComponent(run.retry_of)}`}>{run.retry_of}</Link>
               </>
             )}
           </p>
