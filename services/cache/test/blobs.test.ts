@@ -1,10 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
 import { CacheClient } from '@sparkwing/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CacheProcess, nodeToken, SIGNING_KEY, startCache } from './helpers.js';
+import {
+  ADMIN_TOKEN,
+  type CacheProcess,
+  nodeToken,
+  SIGNING_KEY,
+  startCache,
+  startFakeController,
+  tempDir,
+} from './helpers.js';
 import { signNodeToken } from '@sparkwing/contracts';
 
 let cache: CacheProcess;
@@ -156,6 +164,42 @@ describe('eviction', () => {
       expect(metrics).toMatch(/sparkwing_cache_bytes\{store="bin",service="cache"\} 200000/);
     } finally {
       await small.stop();
+    }
+  });
+
+  it('keeps uploads that queued or running runs reference, whatever their age', async () => {
+    const controller = await startFakeController();
+    const small = await startCache({
+      SPARKWING_CACHE_MAX_BYTES: '1000',
+      SPARKWING_UPLOAD_PROTECT: '1ms',
+      SPARKWING_CONTROLLER_URL: controller.url,
+      SPARKWING_CACHE_TOKEN: ADMIN_TOKEN,
+      SPARKWING_FETCH_INTERVAL: '1h',
+    });
+    const admin = new CacheClient({ baseUrl: small.url, token: ADMIN_TOKEN });
+    const dir = tempDir('protect');
+    try {
+      writeFileSync(join(dir, 'kept.bin'), randomBytes(5_000));
+      writeFileSync(join(dir, 'dropped.bin'), randomBytes(5_000));
+      // Refs are content addresses: learn the one to protect from another cache before this one sees it.
+      const expected = await client.uploadTree({ cwd: dir, files: ['kept.bin'] });
+      controller.runningUploads = [expected.upload_ref];
+      const kept = await admin.uploadTree({ cwd: dir, files: ['kept.bin'] });
+      expect(kept.upload_ref).toBe(expected.upload_ref);
+      const dropped = await admin.uploadTree({ cwd: dir, files: ['dropped.bin'] });
+      await admin.putBin('trigger', randomBytes(2_000));
+      let remaining: string[] = [];
+      for (let i = 0; i < 50; i += 1) {
+        await new Promise((done) => setTimeout(done, 100));
+        remaining = filesUnder(join(small.dataDir, 'uploads'));
+        if (remaining.length === 1) break;
+      }
+      expect(remaining).toEqual([`${kept.upload_ref}.tar.gz`]);
+      await expect(admin.getUpload(dropped.upload_ref)).rejects.toMatchObject({ status: 404 });
+    } finally {
+      await small.stop();
+      await controller.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

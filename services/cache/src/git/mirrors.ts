@@ -26,6 +26,27 @@ interface MirrorState extends Registration {
 const REF_RE = /^[A-Za-z0-9._/@{}^~-]{1,256}$/;
 const MAX_BACKOFF_MS = 15 * 60_000;
 
+/**
+ * One pack with a reachability bitmap: clones then reuse pack data verbatim instead of compressing objects per
+ * request (a local `git clone --mirror` leaves loose objects; many fetches leave many small packs).
+ */
+async function repack(dir: string): Promise<void> {
+  await runGit(['repack', '-a', '-d', '-b', '-q'], { cwd: dir, timeoutMs: 30 * 60_000 });
+}
+
+async function needsRepack(dir: string): Promise<boolean> {
+  const result = await runGit(['count-objects', '-v'], { cwd: dir });
+  const stats = Object.fromEntries(
+    result.stdout
+      .toString('utf8')
+      .split('\n')
+      .map((line) => line.split(': '))
+      .filter((pair) => pair.length === 2)
+      .map(([key, value]) => [key, Number(value)]),
+  );
+  return (stats.count ?? 0) > 256 || (stats.packs ?? 0) > 16;
+}
+
 export interface MirrorsOptions {
   layout: Layout;
   metrics: CacheMetrics;
@@ -108,6 +129,7 @@ export function createMirrors(options: MirrorsOptions) {
     });
     metrics.fetchDuration.observe((performance.now() - started) / 1_000);
     if (result.code === 0) {
+      if (await needsRepack(dirOf(state.name))) await repack(dirOf(state.name));
       state.lastSuccessAt = now();
       state.lastError = null;
       state.failures = 0;
@@ -181,6 +203,7 @@ export function createMirrors(options: MirrorsOptions) {
         throw new ApiError('bad_gateway', `cannot clone ${name}: ${gitError(result)}`);
       }
       await runGit(['config', 'uploadpack.allowReachableSHA1InWant', 'true'], { cwd: temp });
+      await repack(temp);
       await rm(dirOf(name), { recursive: true, force: true });
       await rename(temp, dirOf(name));
       const state = fresh({ name, url, registered_at: new Date(now()).toISOString() });
