@@ -124,6 +124,7 @@ export async function bundlePipeline(
       loader: 'js',
     },
     bundle: true,
+    absWorkingDir: dirname(sparkwingDir),
     platform: 'node',
     format: 'esm',
     target: 'node20',

@@ -30,7 +30,8 @@ export async function reportFinish(input: FinishInput): Promise<void> {
   const code = execution.exit_code === null ? '' : `, exit code ${execution.exit_code}`;
   const summary =
     execution.outcome === 'success' ? `${node.id} succeeded` : `${node.id} failed${reason}${code}`;
-  if (execution.outcome !== 'success' && execution.error) input.tail.push(input.masker.mask(execution.error));
+  const error = execution.error ? input.masker.mask(execution.error) : null;
+  if (execution.outcome !== 'success' && error && !input.tail.text().includes(error)) input.tail.push(error);
   input.shipper.write({ ts: new Date().toISOString(), stream: 'system', msg: summary, final: true });
   try {
     await input.shipper.flush();
