@@ -34,11 +34,14 @@ const pipelineEntrySchema = z.strictObject({
 
 const configSchema = z.strictObject({
   pipelines: z.array(pipelineEntrySchema).min(1),
+  /** Project defaults for the CLI: `profile` picks the profile remote commands use without --profile. */
+  defaults: z.strictObject({ profile: z.string().min(1).optional() }).optional(),
 });
 
 export type PipelineEntry = z.infer<typeof pipelineEntrySchema>;
 export interface SparkwingConfig {
   pipelines: PipelineEntry[];
+  defaults?: { profile?: string };
 }
 
 /** An invalid sparkwing.yaml: the message names the file, the line and the offending key. */

@@ -76,4 +76,9 @@ describe('parseSparkwingConfig', () => {
       /no pipeline "deploy" \(known: ci\)/,
     );
   });
+
+  it('accepts defaults.profile and refuses unknown keys under defaults', () => {
+    expect(parseSparkwingConfig(`${VALID}defaults:\n  profile: prod\n`).defaults).toEqual({ profile: 'prod' });
+    expect(errorOf(`${VALID}defaults:\n  profil: prod\n`).message).toMatch(/defaults\.profil: unknown key/);
+  });
 });
