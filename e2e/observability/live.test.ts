@@ -343,6 +343,20 @@ describe('live: a run through real services, scraped by a real Prometheus', () =
     expect(names).toContain('sparkwing-runner POST /api/v1/runs/{run_id}/nodes/{node_id}/finish');
     expect(names).toContain('sparkwing-controller POST /api/v1/runs/:id/nodes/:nodeID/finish');
     expect(names.some((n) => /^sparkwing-logs POST \/api\/v1\/logs\/:\w+\/:\w+$/.test(n))).toBe(true);
+    // Each node execution is a runner span; its calls to the controller nest under it.
+    const executions = spans.filter((s) => s.service === 'sparkwing-runner' && s.name === 'node.execute');
+    expect(executions.map((s) => s.attributes['cicd.pipeline.task.name']).sort()).toEqual([
+      '_plan',
+      'build',
+      'test',
+    ]);
+    const finishes = spans.filter((s) => s.service === 'sparkwing-runner' && s.name.endsWith('/finish'));
+    for (const finish of finishes) {
+      expect(
+        executions.map((s) => s.spanId),
+        finish.name,
+      ).toContain(finish.parentSpanId);
+    }
     const nodes = new Set(spans.map((s) => s.attributes['cicd.pipeline.task.name']).filter(Boolean));
     expect([...nodes].sort()).toEqual(['_plan', 'build', 'test']);
     for (const span of spans) expect(span.attributes['cicd.pipeline.run.id'], span.name).toBe(pipelineRunId);

@@ -138,9 +138,13 @@ function joinUrl(base: string, path: string): string {
 
 /**
  * A context whose parent is the run's root span (trace id and span id both derived from the run id), so
- * spans started under it join the run's trace without any propagation between processes.
+ * spans started under it join the run's trace without any propagation between processes. When `base`
+ * already has an active span in the run's trace (a node span around its steps), that span stays the
+ * parent so spans nest.
  */
 export function runTraceContext(runId: string, base: Context = ROOT_CONTEXT): Context {
+  const active = trace.getSpanContext(base);
+  if (active && active.traceId === traceIdForRun(runId)) return base;
   return trace.setSpanContext(base, {
     traceId: traceIdForRun(runId),
     spanId: rootSpanIdForRun(runId),

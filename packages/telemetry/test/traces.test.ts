@@ -85,7 +85,7 @@ describe('one trace per run across processes', () => {
 
   it('every span of the run carries the trace id derived from the run id', () => {
     const traceId = traceIdForRun(runId);
-    expect(receiver.spans.length).toBe(5);
+    expect(receiver.spans.length).toBe(6);
     for (const span of receiver.spans) expect(span.traceId, span.name).toBe(traceId);
   });
 
@@ -97,8 +97,16 @@ describe('one trace per run across processes', () => {
       'cicd.pipeline.name': 'demo',
       'cicd.pipeline.result': 'success',
     });
-    for (const span of receiver.spans.filter((s) => s !== root))
+    const step = receiver.spans.find((s) => s.name === 'step compile');
+    for (const span of receiver.spans.filter((s) => s !== root && s !== step)) {
       expect(span.parentSpanId, span.name).toBe(root?.spanId);
+    }
+  });
+
+  it('a run span started inside another span of the same run nests under it', () => {
+    const node = receiver.spans.find((s) => s.name === 'node build');
+    const step = receiver.spans.find((s) => s.name === 'step compile');
+    expect(step?.parentSpanId).toBe(node?.spanId);
   });
 
   it('spans carry CI/CD semantic-convention attributes; the HTTP span its route template', () => {
