@@ -161,6 +161,7 @@ describe('sparkwing-runner against real controller, logs and cache processes', (
       await new Promise((r) => setTimeout(r, 50));
     }
     const exited = stopProcess(runner.proc, 'SIGTERM');
+    while (!runner.output().includes('draining')) await new Promise((r) => setTimeout(r, 20));
     const second = await trigger('sleepy');
     expect(await exited).toBe(0);
     expect((await stack.admin.getRun(first)).run.status).toBe('success');
