@@ -78,6 +78,10 @@ describe('web server', () => {
     expect(body).toMatchObject({ authenticated: true, scopes: ['runs.read', 'runs.write', 'logs.read'] });
     expect(JSON.stringify(body)).not.toContain(fullToken);
     expect((await client.fetch('/api/v1/runs')).status).toBe(200);
+    const first = client.cookie;
+    await client.signIn(fullToken);
+    expect(client.cookie).not.toBe(first);
+    expect((await fetch(`${stack.web.url}/api/v1/runs`, { headers: { cookie: first! } })).status).toBe(401);
   });
 
   it('passes a 403 through when the person lacks the scope', async () => {

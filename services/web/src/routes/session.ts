@@ -57,6 +57,9 @@ export function sessionRoutes(deps: WebDeps) {
           `a ${introspection.principal.kind} token cannot sign in; use your personal token`,
         );
       }
+      // A fresh id on every sign-in; the session this browser had (if any) ends here.
+      const previous = c.get('viewer');
+      if (previous?.sessionId) deps.sessions.destroy(previous.sessionId);
       const { session, cookie } = deps.sessions.create({
         token,
         principal: introspection.principal,
