@@ -181,6 +181,26 @@ export async function withRunSpan<T>(
   );
 }
 
+/**
+ * Records a finished span in the run's trace when its extent is only known afterwards (a claim answered
+ * after a long-poll, a trigger that created the run): `startTime` is when the work began.
+ */
+export function recordSpanInRun(
+  tracerName: string,
+  runId: string,
+  name: string,
+  options: { startTime: Date | number; endTime?: Date | number; attributes?: Attributes },
+): void {
+  const span = trace
+    .getTracer(tracerName)
+    .startSpan(
+      name,
+      { startTime: options.startTime, attributes: { [CICD.pipelineRunId]: runId, ...options.attributes } },
+      runTraceContext(runId, context.active()),
+    );
+  span.end(options.endTime ?? Date.now());
+}
+
 export interface RunSpanRecord {
   runId: string;
   pipeline: string;

@@ -85,7 +85,7 @@ describe('one trace per run across processes', () => {
 
   it('every span of the run carries the trace id derived from the run id', () => {
     const traceId = traceIdForRun(runId);
-    expect(receiver.spans.length).toBe(6);
+    expect(receiver.spans.length).toBe(7);
     for (const span of receiver.spans) expect(span.traceId, span.name).toBe(traceId);
   });
 
@@ -101,6 +101,15 @@ describe('one trace per run across processes', () => {
     for (const span of receiver.spans.filter((s) => s !== root && s !== step)) {
       expect(span.parentSpanId, span.name).toBe(root?.spanId);
     }
+  });
+
+  it('recordSpanInRun records an already finished span (a claim) in the run trace', () => {
+    const claim = receiver.spans.find((s) => s.name === 'node.claim');
+    expect(claim?.service).toBe('sparkwing-controller');
+    expect(claim?.attributes).toMatchObject({
+      'cicd.pipeline.task.name': 'build',
+      'cicd.worker.id': 'runner-a',
+    });
   });
 
   it('a run span started inside another span of the same run nests under it', () => {
