@@ -3,6 +3,8 @@ import { FAILURE_REASON_HELP, formatDuration, type RunDetail, type RunNode } fro
 export interface Reporter {
   started(runId: string, pipeline: string, home: string): void;
   node(node: RunNode): void;
+  /** Periodic reminder of the nodes still running. */
+  progress(running: RunNode[]): void;
   /** A ready node this machine's labels cannot satisfy: it will wait until its queue timeout. */
   unclaimable(node: RunNode, labels: string[]): void;
   finished(detail: RunDetail): void;
@@ -41,6 +43,10 @@ export function terminalReporter(write: (text: string) => void, color: boolean):
       write(
         `  ${paint(tone(node.status), `${MARK[node.status] ?? '?'} ${node.id.padEnd(16)} ${node.status}`)}${timing}${paint(31, reason)}\n`,
       );
+    },
+    progress(running) {
+      const parts = running.map((node) => `${node.id} ${formatDuration(nodeDuration(node) ?? 0)}`);
+      write(paint(90, `  … running: ${parts.join(', ')}\n`));
     },
     unclaimable(node, labels) {
       write(
@@ -93,6 +99,12 @@ export function jsonReporter(write: (text: string) => void): Reporter {
         duration_ms: node.finished_at ? nodeDuration(node) : null,
         failure_reason: node.result?.failure_reason ?? null,
         exit_code: node.result?.exit_code ?? null,
+      }),
+    progress: (running) =>
+      emit({
+        event: 'progress',
+        run_id: running[0]?.run_id,
+        running: running.map((node) => ({ node_id: node.id, elapsed_ms: nodeDuration(node) })),
       }),
     unclaimable: (node, labels) =>
       emit({ event: 'unclaimable', run_id: node.run_id, node_id: node.id, requires: node.requires, labels }),

@@ -22,6 +22,9 @@ export interface LocalRunOptions {
 
 export class UsageError extends Error {}
 
+/** How often a terminal shows which nodes are still running (and for how long). */
+const PROGRESS_EVERY_MS = 10_000;
+
 /** The labels a laptop runner advertises: every local job is meant to run here. */
 export function localLabels(extra: string[]): string[] {
   return [...new Set(['local', platform(), arch(), ...extra])];
@@ -88,6 +91,7 @@ export async function localRun(options: LocalRunOptions): Promise<number> {
     process.on('SIGTERM', onInterrupt);
     const seen = new Map<string, string>();
     let detail: RunDetail;
+    let lastProgress = Date.now();
     for (;;) {
       detail = await stack.controller.getRun(runId);
       for (const node of detail.nodes) {
@@ -100,6 +104,11 @@ export async function localRun(options: LocalRunOptions): Promise<number> {
         }
       }
       if (isTerminalRunStatus(detail.run.status)) break;
+      if (Date.now() - lastProgress >= PROGRESS_EVERY_MS) {
+        lastProgress = Date.now();
+        const running = detail.nodes.filter((node) => node.status === 'running');
+        if (running.length > 0) reporter.progress(running);
+      }
       await new Promise((done) => setTimeout(done, 150));
     }
     process.off('SIGINT', onInterrupt);
