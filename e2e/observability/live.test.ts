@@ -311,6 +311,14 @@ describe('live: a run through real services, scraped by a real Prometheus', () =
     }
   });
 
+  it('no run, node, runner or token id appears in any label value', async () => {
+    const ids = [runId, pipelineRunId, 'obs-runner-1', 'obs-runner-real', adminToken];
+    for (const service of Object.values(services)) {
+      const text = await fetch(`${service.url}/metrics`).then((r) => r.text());
+      for (const id of ids) expect(text.includes(id), `${service.name} exposes ${id}`).toBe(false);
+    }
+  });
+
   it('every family a service exposes is in the metrics reference under that service', async () => {
     const reference = readMetricsReference();
     for (const service of Object.values(services)) {
