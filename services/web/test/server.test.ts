@@ -156,6 +156,25 @@ describe('web server', () => {
     });
   });
 
+  it('answers 502 when an upstream is unreachable and counts it', async () => {
+    const { app, deps } = createWebApp({
+      mode: 'local',
+      controllerUrl: 'http://127.0.0.1:9',
+      logsUrl: 'http://127.0.0.1:9',
+      localToken: 'local-token',
+    });
+    const response = await app.request('/api/v1/runs');
+    expect(response.status).toBe(502);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('bad_gateway');
+    expect(await deps.metrics.registry.metrics()).toMatch(
+      /sparkwing_web_proxy_requests_total\{upstream="controller",status="0"[^}]*\} 1/,
+    );
+    expect(await (await app.request('/api/health')).json()).toMatchObject({
+      status: 'degraded',
+      reasons: ['controller unreachable'],
+    });
+  });
+
   it('in local mode needs no sign-in, still guards cancel with CSRF and refuses retry', async () => {
     const { app } = createWebApp({
       mode: 'local',

@@ -79,7 +79,8 @@ export const apiPost = <S extends z.ZodType>(path: string, schema: S | null, bod
 
 const enc = encodeURIComponent;
 export const paths = {
-  runs: (limit = 50) => `/api/v1/runs?limit=${limit}`,
+  runs: (limit = 50, cursor?: string) =>
+    `/api/v1/runs?limit=${limit}${cursor ? `&cursor=${enc(cursor)}` : ''}`,
   run: (id: string) => `/api/v1/runs/${enc(id)}`,
   cancel: (id: string) => `/api/v1/runs/${enc(id)}/cancel`,
   retry: (id: string) => `/api/v1/runs/${enc(id)}/retry`,

@@ -1,30 +1,64 @@
-import { runListSchema } from '@sparkwing/contracts';
+import { type Run, runListSchema } from '@sparkwing/contracts';
+import { useState } from 'react';
 import { Empty, ErrorState, Loading } from '../components/bits.js';
 import { RunsTable } from '../components/runs-table.js';
-import { apiGet, paths } from '../lib/api.js';
+import { type ApiFailure, apiGet, paths } from '../lib/api.js';
 import { useResource } from '../lib/use-resource.js';
 
 export function HomePage() {
   const runs = useResource(() => apiGet(paths.runs(50), runListSchema), [], 5_000);
-  const failed = runs.data?.runs.filter((run) => run.status === 'failed').length ?? 0;
+  // Older pages are fetched on demand and kept while the first page keeps refreshing.
+  const [older, setOlder] = useState<Run[]>([]);
+  const [cursor, setCursor] = useState<string | null | undefined>(undefined);
+  const [loadingMore, setLoadingMore] = useState(false);
+  const [moreError, setMoreError] = useState<ApiFailure | null>(null);
+  const nextCursor = cursor === undefined ? runs.data?.next_cursor : cursor;
+  const first = runs.data?.runs ?? [];
+  const seen = new Set(first.map((run) => run.id));
+  const all = [...first, ...older.filter((run) => !seen.has(run.id))];
+  const failed = all.filter((run) => run.status === 'failed').length;
+
+  const loadMore = async () => {
+    if (!nextCursor) return;
+    setLoadingMore(true);
+    setMoreError(null);
+    try {
+      const page = await apiGet(paths.runs(50, nextCursor), runListSchema);
+      setOlder((previous) => [...previous, ...page.runs]);
+      setCursor(page.next_cursor);
+    } catch (error) {
+      setMoreError(error as ApiFailure);
+    } finally {
+      setLoadingMore(false);
+    }
+  };
+
   return (
     <section aria-labelledby="home-title">
       <div className="page-head">
         <h1 id="home-title">Recent runs</h1>
-        {runs.data && runs.data.runs.length > 0 && (
+        {all.length > 0 && (
           <p className="muted">
-            {runs.data.runs.length} most recent{failed > 0 ? `, ${failed} failed` : ''}
+            {all.length} most recent{failed > 0 ? `, ${failed} failed` : ''}
           </p>
         )}
       </div>
       {runs.error && !runs.data && <ErrorState error={runs.error} onRetry={runs.reload} />}
       {runs.loading && !runs.data && <Loading label="Loading runs" />}
-      {runs.data && runs.data.runs.length === 0 && (
+      {runs.data && all.length === 0 && (
         <Empty title="No runs yet">
           Trigger one with <code>sparkwing run &lt;pipeline&gt;</code> or push to a repository with a webhook.
         </Empty>
       )}
-      {runs.data && runs.data.runs.length > 0 && <RunsTable runs={runs.data.runs} />}
+      {all.length > 0 && <RunsTable runs={all} />}
+      {moreError && <ErrorState error={moreError} />}
+      {nextCursor && (
+        <p className="more">
+          <button type="button" className="btn" disabled={loadingMore} onClick={() => void loadMore()}>
+            {loadingMore ? 'Loading…' : 'Show older runs'}
+          </button>
+        </p>
+      )}
     </section>
   );
 }
