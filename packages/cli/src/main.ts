@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { registerRemoteCommands } from './commands/index.js';
 import { registerDashboardCommand } from './dashboard/command.js';
 import { localRun, UsageError } from './local/run.js';
 
@@ -51,6 +52,7 @@ program
   );
 
 registerDashboardCommand(program);
+registerRemoteCommands(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof CommanderError) {

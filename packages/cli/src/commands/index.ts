@@ -1,0 +1,17 @@
+import type { Command } from 'commander';
+import { cliPaths } from './context.js';
+import { registerPipelineCommands } from './pipeline.js';
+import { registerProfileCommands } from './profile.js';
+import { registerRunsCommands } from './runs.js';
+
+/** Registers `profile`, `pipeline` and `runs` (the commands that reach a controller). */
+export function registerRemoteCommands(program: Command): void {
+  let memo: ReturnType<typeof cliPaths> | undefined;
+  const paths = () => {
+    memo ??= cliPaths();
+    return memo;
+  };
+  registerProfileCommands(program, paths);
+  registerPipelineCommands(program, paths);
+  registerRunsCommands(program, paths);
+}

@@ -1,0 +1,76 @@
+import { FAILURE_REASON_HELP, formatDuration, type Run, type RunDetail } from '@sparkwing/contracts';
+
+export function runLine(run: Run): string {
+  const took = run.duration_ms === null ? '' : formatDuration(run.duration_ms);
+  const reason = run.failure_reason ? `  ${run.failure_reason}` : '';
+  return `${run.id.padEnd(28)} ${run.pipeline.padEnd(16)} ${run.status.padEnd(10)} ${run.created_at}  ${took}${reason}\n`;
+}
+
+export function statusText(detail: RunDetail): string {
+  const { run } = detail;
+  let out = `run ${run.id}  ${run.pipeline}  ${run.status}`;
+  if (run.duration_ms !== null) out += `  ${formatDuration(run.duration_ms)}`;
+  out += `\n  trigger: ${run.trigger.kind}${run.trigger.event ? ` (${run.trigger.event})` : ''}  created ${run.created_at}\n`;
+  if (run.git) out += `  git: ${run.git.repo_url} ${run.git.branch ?? ''} ${run.git.sha ?? ''}\n`;
+  if (run.upload_ref) out += `  upload: ${run.upload_ref}\n`;
+  if (run.error) out += `  error: ${run.error}\n`;
+  for (const node of detail.nodes) {
+    const attempt = node.retries > 0 ? ` attempt ${node.attempt}/${node.retries + 1}` : '';
+    const reason = node.result?.failure_reason ? `  ${node.result.failure_reason}` : '';
+    out += `  ${node.id.padEnd(20)} ${node.status.padEnd(10)}${attempt}${reason}\n`;
+  }
+  return out;
+}
+
+export interface NodeError {
+  node_id: string;
+  attempt: number;
+  failure_reason: string | null;
+  help: { title: string; what: string; todo: string } | null;
+  exit_code: number | null;
+  error: string | null;
+  logs: string;
+  death_log: string | null;
+}
+
+export function nodeErrors(detail: RunDetail): NodeError[] {
+  return detail.nodes
+    .filter((node) => node.status === 'failed')
+    .map((node) => ({
+      node_id: node.id,
+      attempt: node.attempt,
+      failure_reason: node.result?.failure_reason ?? null,
+      help: node.result?.failure_reason ? FAILURE_REASON_HELP[node.result.failure_reason] : null,
+      exit_code: node.result?.exit_code ?? null,
+      error: node.error,
+      logs: node.result?.logs ?? '',
+      death_log: node.death_log,
+    }));
+}
+
+export function errorsText(detail: RunDetail, errors: NodeError[]): string {
+  if (errors.length === 0) return `run ${detail.run.id} (${detail.run.status}) has no failed nodes\n`;
+  let out = '';
+  for (const item of errors) {
+    out += `✗ ${item.node_id}${item.exit_code === null ? '' : ` (exit code ${item.exit_code})`}\n`;
+    if (item.help)
+      out += `  reason: ${item.failure_reason} (${item.help.title})\n  ${item.help.what}\n  what to do: ${item.help.todo}\n`;
+    else out += '  reason: none (the command failed)\n';
+    if (item.error) out += `  error: ${item.error}\n`;
+    const tail = item.logs.trim();
+    if (tail)
+      out += `  log tail:\n${tail
+        .split('\n')
+        .map((line) => `    │ ${line}\n`)
+        .join('')}`;
+    if (item.death_log)
+      out += `  death log:\n${item.death_log
+        .trim()
+        .split('\n')
+        .map((line) => `    │ ${line}\n`)
+        .join('')}`;
+  }
+  const skipped = detail.nodes.filter((node) => node.status === 'skipped').map((node) => node.id);
+  if (skipped.length) out += `skipped: ${skipped.join(', ')}\n`;
+  return out;
+}
