@@ -11,15 +11,9 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const MAIN = resolve(here, '../services/cache/dist/main.js');
-const args = Object.fromEntries(
-  process.argv
-    .slice(2)
-    .reduce(
-      (pairs, value, index, all) =>
-        index % 2 === 0 ? [...pairs, [value.replace(/^--/, ''), all[index + 1]]] : pairs,
-      [],
-    ),
-);
+const args = {};
+for (let i = 2; i + 1 < process.argv.length; i += 2)
+  args[process.argv[i].replace(/^--/, '')] = process.argv[i + 1];
 const REPO_MB = Number(args['repo-mb'] ?? 50);
 const PROXY_REQUESTS = Number(args['proxy-requests'] ?? 2000);
 const BLOB_MB = Number(args['blob-mb'] ?? 64);

@@ -24,8 +24,10 @@ async function main(): Promise<void> {
     metrics: createCacheMetrics({ defaultMetrics: true }),
   });
   await service.mirrors.load();
+  // The listening line is printed whatever LOG_LEVEL says: with PORT=0 it is how callers learn the port.
+  const announce = createLogger({ service: 'cache', level: 'info' });
   const server = serve({ fetch: service.app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
-    logger.info('listening', { port: info.port });
+    announce.info('listening', { port: info.port });
   });
   let stopping = false;
   const shutdown = (signal: string) => {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { ApiError, type ProxyRegistry, type ProxyResult } from '@sparkwing/contracts';
 import type { Logger } from '@sparkwing/telemetry';
 import type { CacheMetrics } from '../metrics.js';
-import { tempPath, touch } from '../store/atomic.js';
+import { tempPath, touch, fileBody } from '../store/atomic.js';
 import type { Layout } from '../store/layout.js';
 import { isImmutable, rewriteNpmPackument } from './registries.js';
 
@@ -148,7 +148,7 @@ export function createPackageProxy(options: ProxyOptions) {
     const size = (await stat(target.body)).size;
     headers['content-length'] = String(size);
     if (request.head) return new Response(null, { status: 200, headers });
-    return new Response(Readable.toWeb(createReadStream(target.body)) as ReadableStream, {
+    return new Response(fileBody(target.body), {
       status: 200,
       headers,
     });

@@ -1,13 +1,11 @@
-import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { ApiError } from '@sparkwing/contracts';
 import { type Context, Hono } from 'hono';
 import { type AuthVariables, assertRunAccess, requireAuth } from '../auth.js';
 import type { CacheDeps } from '../deps.js';
 import type { HitStore } from '../metrics.js';
-import { bodyStream, touch, writeAtomic } from '../store/atomic.js';
+import { bodyStream, fileBody, touch, writeAtomic } from '../store/atomic.js';
 import { artifactPathOrThrow, blobKeyOrThrow, runIdOrThrow } from '../store/keys.js';
 
 /** Streams a stored file (404 when missing), counting the hit or miss and refreshing its LRU position. */
@@ -27,7 +25,7 @@ async function serveFile(
   touch(path);
   const headers = { 'content-type': 'application/octet-stream', 'content-length': String(info.size) };
   if (c.req.method === 'HEAD') return new Response(null, { headers });
-  return new Response(Readable.toWeb(createReadStream(path)) as ReadableStream, { headers });
+  return new Response(fileBody(path), { headers });
 }
 
 async function storeBody(c: Context, deps: CacheDeps, target: string): Promise<number> {

@@ -1,5 +1,3 @@
-import { createReadStream } from 'node:fs';
-import { Readable } from 'node:stream';
 import { ApiError, registerMirrorRequestSchema } from '@sparkwing/contracts';
 import { safeTreePath, UnsafeTarError } from '@sparkwing/client';
 import { readJson, readQuery } from '@sparkwing/telemetry';
@@ -9,7 +7,7 @@ import { type AuthVariables, assertNotNode, requireAuth } from '../auth.js';
 import type { CacheDeps } from '../deps.js';
 import { advertiseRefs, parseWants, readUploadPackRequest, uploadPack } from '../git/smart-http.js';
 import { runGit } from '../git/run-git.js';
-import { touch } from '../store/atomic.js';
+import { touch, fileBody } from '../store/atomic.js';
 
 const archiveQuerySchema = z.strictObject({
   repo: z.string().min(1).max(2048),
@@ -62,7 +60,7 @@ export function gitRoutes(deps: CacheDeps) {
         deps.evictor.schedule();
       }
       deps.metrics.archivesServed.inc();
-      return new Response(Readable.toWeb(createReadStream(path)) as ReadableStream, {
+      return new Response(fileBody(path), {
         headers: {
           'content-type': 'application/gzip',
           'x-sparkwing-commit': sha,

@@ -1,12 +1,10 @@
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { Readable } from 'node:stream';
 import { ApiError, negotiateRequestSchema, UPLOAD_REF_RE, uploadQuerySchema } from '@sparkwing/contracts';
 import { readJson, readQuery } from '@sparkwing/telemetry';
 import { Hono } from 'hono';
 import { type AuthVariables, requireAuth } from '../auth.js';
 import type { CacheDeps } from '../deps.js';
-import { bodyStream, touch } from '../store/atomic.js';
+import { bodyStream, touch, fileBody } from '../store/atomic.js';
 
 /** `POST /sync/negotiate`, `POST /upload`, `GET /uploads/{ref}`. */
 export function uploadRoutes(deps: CacheDeps) {
@@ -44,7 +42,7 @@ export function uploadRoutes(deps: CacheDeps) {
       }
       deps.metrics.hit('uploads');
       touch(path);
-      return new Response(Readable.toWeb(createReadStream(path)) as ReadableStream, {
+      return new Response(fileBody(path), {
         headers: { 'content-type': 'application/gzip', 'content-length': String(info.size) },
       });
     });
