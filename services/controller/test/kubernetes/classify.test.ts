@@ -176,7 +176,10 @@ describe('kubernetes dispatcher through the fake cluster', () => {
     const release = h.kube.cluster.holdImagePull('registry.test/sparkwing/runner:0.1.0');
     try {
       const runId = await h.runWith([{ id: 'ok-never' }]);
-      const detail = await until(async () => (await h.admin.getRun(runId)).nodes[0]?.status_detail);
+      const detail = await until(async () => {
+        const d = (await h.admin.getRun(runId)).nodes[0]?.status_detail;
+        return d?.includes('ImagePullBackOff') ? d : undefined;
+      });
       expect(detail).toContain('ImagePullBackOff');
       const done = await finishedRun(runId);
       const plan = done.nodes.find((n) => n.id === '_plan')!;

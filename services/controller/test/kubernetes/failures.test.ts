@@ -50,9 +50,10 @@ describe('kubernetes dispatcher spawn failures and pending pods', () => {
       '0/3 nodes are available: 3 Insufficient memory.',
     );
     const runId = await h.runWith([{ id: 'ok-pending' }]);
-    const detail = await until(
-      async () => (await h.admin.getRun(runId)).nodes.find((n) => n.id === 'ok-pending')?.status_detail,
-    );
+    const detail = await until(async () => {
+      const d = (await h.admin.getRun(runId)).nodes.find((n) => n.id === 'ok-pending')?.status_detail;
+      return d?.startsWith('Unschedulable') ? d : undefined;
+    });
     expect(detail).toBe('Unschedulable: 0/3 nodes are available: 3 Insufficient memory.');
     expect(await spawnFailures('pod_schedule')).toBe(1);
     // Longer than the lease (and the first token's lifetime).

@@ -9,6 +9,9 @@ import { PodWatch } from './pod-watch.js';
 import { Reconciler } from './reconciler.js';
 import { Spawner } from './spawner.js';
 
+/** Job creations in flight at once (each is a few API round trips). */
+const SPAWN_CONCURRENCY = 8;
+
 export type { DispatchQueue, KubernetesDispatcherDeps } from './context.js';
 
 /**
@@ -110,10 +113,14 @@ export class KubernetesDispatcher implements Dispatcher {
               .listReadyNodes({ limit: 500 })
               .filter((n) => labelsSatisfy(n.requires, this.ctx.deps.config.servedLabels))
               .slice(0, room);
-            for (const node of ready) {
-              if (this.ctx.stopped) break;
-              await this.spawn(node);
-            }
+            // Claims are synchronous, so parallel creates never dispatch a node twice.
+            const pending = [...ready];
+            const worker = async () => {
+              for (let node = pending.shift(); node && !this.ctx.stopped; node = pending.shift()) {
+                await this.spawn(node);
+              }
+            };
+            await Promise.all(Array.from({ length: Math.min(SPAWN_CONCURRENCY, pending.length) }, worker));
           } while (this.pumpAgain && !this.ctx.stopped);
         } finally {
           this.pumping = false;

@@ -76,7 +76,8 @@ export class Spawner {
       outcome = OUTCOME.alreadyExists;
       job = await this.ctx.kube.batch.readNamespacedJob({ name, namespace: ns });
     }
-    await this.ctx.kube.core
+    // Owned by the Job, the Secret goes when the TTL reaps it; this need not delay the pod.
+    const attach = this.ctx.kube.core
       .patchNamespacedSecret({
         name,
         namespace: ns,
@@ -103,6 +104,7 @@ export class Spawner {
           error: apiMessage(error),
         }),
       );
+    this.ctx.track(attach);
     this.ctx.tracked.set(name, {
       jobName: name,
       runId: node.runId,
