@@ -137,6 +137,7 @@ describe('dashboard in Chromium', () => {
       await row.waitFor();
       expect(await row.locator('[data-reason]').textContent()).toBe('oom_killed');
       expect(await page.locator(`tr[data-run-id="${runs.ok}"] [data-reason]`).count()).toBe(0);
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(width);
       await shot(page, `home-${width}`);
       await context.close();
     }
@@ -155,6 +156,7 @@ describe('dashboard in Chromium', () => {
       const banner = card.getByRole('note');
       expect(await banner.textContent()).toContain(FAILURE_REASON_HELP.oom_killed.todo);
       expect(await page.locator('[data-pipeline="lint"] [role="note"]').count()).toBe(0);
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(width);
       await shot(page, `pipelines-${width}`);
       await context.close();
     }
@@ -195,6 +197,9 @@ describe('dashboard in Chromium', () => {
     expect(polls).toEqual([]);
     await shot(page, 'run-failed-1280');
     await page.setViewportSize({ width: 390, height: 844 });
+    await expect
+      .poll(() => page.evaluate(() => document.documentElement.scrollWidth))
+      .toBeLessThanOrEqual(390);
     await shot(page, 'run-failed-390');
     await context.close();
   });
