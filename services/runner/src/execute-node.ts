@@ -15,6 +15,7 @@ import { createMemoryCgroup, type MemoryCgroup } from './cgroup.js';
 import { classifyExit } from './classify.js';
 import { checkoutCode } from './code.js';
 import { Lease } from './lease.js';
+import { nodeEnvironment } from './node-env.js';
 import { NodeProcess } from './node-process.js';
 import { buildTask } from './node-task.js';
 import { reportFinish } from './report.js';
@@ -158,14 +159,15 @@ async function executeNode(claim: ClaimResponse, deps: ExecutorDeps): Promise<No
       bundlePath: bundle.path,
       task,
       cwd: code.dir,
-      env: {
-        ...process.env,
-        ...deps.env,
-        ...node.env,
-        SPARKWING_RUN_ID: run.id,
-        SPARKWING_NODE_ID: node.id,
-        SPARKWING_PIPELINE: run.pipeline,
-      },
+      env: nodeEnvironment(
+        { ...process.env, ...deps.env },
+        {
+          ...node.env,
+          SPARKWING_RUN_ID: run.id,
+          SPARKWING_NODE_ID: node.id,
+          SPARKWING_PIPELINE: run.pipeline,
+        },
+      ),
       cgroup,
       onLine: line,
       onSecret: async (name) => {

@@ -7,7 +7,7 @@ export const ci = pipeline((p) => {
     return { n: 21 };
   });
   const b = p.job('b', (ctx) => ({ doubled: ctx.output(a).n * 2 })).needs(a);
-  const c = p.job('c', (ctx) => ctx.sh('echo c >&2')).needs(a);
+  const c = p.job('c', (ctx) => ctx.sh('echo c >&2; echo "token:\${SPARKWING_RUNNER_TOKEN:-withheld}"')).needs(a);
   p.job('d', (ctx) => ctx.log('d sees', ctx.output(b).doubled)).needs(b, c).verify(() => undefined);
 });
 

@@ -71,6 +71,7 @@ describe('sparkwing-runner against real controller, logs and cache processes', (
       expect(d.at(-1)).toMatchObject({ stream: 'system', final: true });
       const c = await logs.read(runId, 'c');
       expect(c).toContainEqual(expect.objectContaining({ stream: 'stderr', msg: 'c' }));
+      expect(c).toContainEqual(expect.objectContaining({ stream: 'stdout', msg: 'token:withheld' }));
       const metrics = await (await fetch(`http://127.0.0.1:${runner.port}/metrics`)).text();
       expect(metrics).toMatch(/sparkwing_runner_claims_total\{[^}]*outcome="claimed"[^}]*\} [1-9]/);
       expect(metrics).toMatch(/sparkwing_node_execution_seconds_count\{[^}]*outcome="success"[^}]*\} 5/);
