@@ -218,10 +218,10 @@ run() { # run SERVICE [podman run args...] -- [command args...]
   while [ $# -gt 0 ] && [ "$1" != -- ]; do opts+=("$1"); shift; done
   [ $# -gt 0 ] && shift
   cmd=("$@")
+  started+=("$name")
   podman run -d --name "$name" --network host --read-only --cap-drop ALL --security-opt no-new-privileges \
     -v "$(scratch "$svc-tmp"):/tmp" "${opts[@]}" \
     "localhost/sparkwing-$svc:$TAG" "${cmd[@]}" >/dev/null || die "podman run of $svc failed"
-  started+=("$name")
 }
 
 for svc in "${SERVICES[@]}"; do
@@ -267,5 +267,7 @@ for svc in "${SERVICES[@]}"; do
 done
 
 [ ${#failed[@]} -eq 0 ] || die "images that did not start healthy: ${failed[*]}"
+# Keep the disk bounded on machines that run this often: drop build-cache images older than a day.
+podman image prune -f --filter until=24h >/dev/null 2>&1 || true
 for svc in "${SERVICES[@]}"; do printf '  %-10s build %4ss\n' "$svc" "${build_secs[$svc]}"; done
 log "all ${#SERVICES[@]} images built and healthy in $((SECONDS - START))s"
