@@ -66,6 +66,9 @@ describe('kubernetes dispatcher through the fake cluster', () => {
         async () => (await h.admin.getRun(runId)).nodes.find((n) => n.id === 'oom-1')?.death_log,
       );
       expect(deathLog).toContain('allocating until the cgroup limit');
+      expect(
+        sample(await h.metricsText(), 'sparkwing_death_logs_captured_total', { outcome: 'captured' }),
+      ).toBeGreaterThanOrEqual(1);
       const line = await until(() =>
         h.logLines.find((l) => l.msg === 'runner death log captured' && l.node_id === 'oom-1'),
       );

@@ -84,6 +84,8 @@ describe('kubernetes dispatcher spawn failures and pending pods', () => {
     const runId = await h.runWith([{ id: 'ok-done' }]);
     await finishedRun(runId);
     const release = h.kube.cluster.holdImagePull('registry.test/stuck:1');
+    // The first delete fails (counted), a later resync retries it.
+    h.kube.cluster.failRequests('delete', 'jobs', { nameIncludes: 'sw-leftover' });
     try {
       await h.batch.createNamespacedJob({
         namespace: NAMESPACE,
@@ -116,6 +118,11 @@ describe('kubernetes dispatcher spawn failures and pending pods', () => {
             outcome: 'deleted',
           }) >= 1,
       );
+      expect(
+        sample(await h.metricsText(), 'sparkwing_runner_stranded_jobs_reconciled_total', {
+          outcome: 'delete_failed',
+        }),
+      ).toBe(1);
       await until(
         async () =>
           (

@@ -56,6 +56,9 @@ describe('kubernetes dispatcher lifecycle', () => {
     const runId = await h.runWith([{ id: 'sleep-cancel-a' }, { id: 'sleep-cancel-b' }]);
     await runningNode(runId, 'sleep-cancel-a');
     await runningNode(runId, 'sleep-cancel-b');
+    await until(
+      async () => sample(await h.metricsText(), 'sparkwing_runner_jobs', { state: 'running' }) >= 2,
+    );
     await h.admin.cancelRun(runId);
     await until(async () => (await jobsOf(runId)).length === 0);
     const detail = await until(async () => {
