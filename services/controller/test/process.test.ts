@@ -70,11 +70,13 @@ describe('controller process', () => {
     expect(metrics).toContain(`sparkwing_nodes_claimed_total{service="controller"} ${RUNS * (PER_RUN + 1)}`);
   });
 
-  it('survives SIGKILL mid-flight: acknowledged writes persist and leases and sweeps continue', async () => {
+  it('survives SIGKILL mid-flight: acknowledged writes persist and leases and sweeps continue', {
+    timeout: 90_000,
+  }, async () => {
     const env = {
       SPARKWING_DATA_DIR: tempDir(),
       SPARKWING_ADMIN_TOKEN: ADMIN,
-      SPARKWING_LEASE_DURATION: '8s',
+      SPARKWING_LEASE_DURATION: '15s',
       SPARKWING_RUNNER_STARTUP_GRACE: '1s',
       SPARKWING_SWEEP_INTERVAL: '200ms',
     };
@@ -127,7 +129,7 @@ describe('controller process', () => {
     for (const id of acknowledged.slice(0, before)) expect(stored.has(id)).toBe(true);
 
     let ghostNode = await admin.getNode(run_id, ghostId);
-    for (let i = 0; i < 200 && ghostNode.status !== 'failed'; i += 1) {
+    for (let i = 0; i < 400 && ghostNode.status !== 'failed'; i += 1) {
       await new Promise((r) => setTimeout(r, 100));
       ghostNode = await admin.getNode(run_id, ghostId);
     }

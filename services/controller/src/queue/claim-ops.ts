@@ -10,6 +10,19 @@ export interface ClaimFilter {
   runId?: string;
 }
 
+/** Distinct `requires` of all ready nodes, walked key by key along the index. */
+function distinctReadyKeys(ctx: TxContext): string[] {
+  const keys: string[] = [];
+  for (
+    let next = ctx.q.nextReadyKey.get({ after: '' });
+    next;
+    next = ctx.q.nextReadyKey.get({ after: next.key })
+  ) {
+    keys.push(next.key);
+  }
+  return keys;
+}
+
 /** Leases the ready node `pk` to `holder` inside the transaction and builds the claim answer. */
 function lease(core: QueueCore, ctx: TxContext, pk: number, holder: string): ClaimResponse | null {
   const { q, now } = ctx;
@@ -42,9 +55,10 @@ function lease(core: QueueCore, ctx: TxContext, pk: number, holder: string): Cla
 export function claimNext(core: QueueCore, filter: ClaimFilter): ClaimResponse | null {
   return core.write((ctx) => {
     const { q } = ctx;
-    const keys = (filter.runId ? q.readyKeysOfRun.all({ runId: filter.runId }) : q.readyKeys.all())
-      .map((k) => k.key)
-      .filter((key) => labelsSatisfy(JSON.parse(key) as string[], filter.labels));
+    const all = filter.runId
+      ? q.readyKeysOfRun.all({ runId: filter.runId }).map((k) => k.key)
+      : distinctReadyKeys(ctx);
+    const keys = all.filter((key) => labelsSatisfy(JSON.parse(key) as string[], filter.labels));
     let best: { pk: number; readyAt: number | null } | undefined;
     for (const key of keys) {
       const candidate = filter.runId

@@ -183,7 +183,7 @@ export function advanceRun(ctx: TxContext, runId: string): void {
     for (const node of ctx.q.readyOfRun.all({ runId }))
       setSimple(ctx, node.pk, 'cancelled', 'cancelled before it was claimed');
   }
-  if ((ctx.q.unfinishedOfRun.get({ runId })?.n ?? 0) === 0) finishRun(ctx, runId, run.cancelRequested);
+  if (!ctx.q.unfinishedOfRun.get({ runId })) finishRun(ctx, runId, run.cancelRequested);
 }
 
 /** Terminal state for a node that never ran (skipped, cancelled). */

@@ -1,4 +1,4 @@
-import { and, asc, count, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/open.js';
 import { nodeAttempts, nodes, runs } from '../db/schema.js';
 
@@ -32,10 +32,13 @@ export function prepareStatements(db: Db) {
       .where(and(eq(nodeAttempts.runId, p('runId')), eq(nodeAttempts.nodeId, p('nodeId'))))
       .orderBy(asc(nodeAttempts.attempt))
       .prepare(),
-    readyKeys: db
-      .selectDistinct({ key: nodes.requiresKey })
+    /** The next distinct `requires` among ready nodes after `after`: an index seek, not a scan of the backlog. */
+    nextReadyKey: db
+      .select({ key: nodes.requiresKey })
       .from(nodes)
-      .where(eq(nodes.status, 'ready'))
+      .where(and(eq(nodes.status, 'ready'), gt(nodes.requiresKey, p('after'))))
+      .orderBy(asc(nodes.requiresKey))
+      .limit(1)
       .prepare(),
     readyKeysOfRun: db
       .selectDistinct({ key: nodes.requiresKey })
@@ -78,12 +81,14 @@ export function prepareStatements(db: Db) {
       .from(nodes)
       .where(eq(nodes.runId, p('runId')))
       .prepare(),
+    /** Any node of the run not terminal yet (an existence probe, so it does not count a big backlog). */
     unfinishedOfRun: db
-      .select({ n: count() })
+      .select({ pk: nodes.pk })
       .from(nodes)
       .where(
         and(inArray(nodes.status, ['pending', 'ready', 'claimed', 'running']), eq(nodes.runId, p('runId'))),
       )
+      .limit(1)
       .prepare(),
     endNode: db
       .update(nodes)
