@@ -167,9 +167,11 @@ export function createMirrors(options: MirrorsOptions) {
     }
   }
 
-  async function commitExists(dir: string, sha: string): Promise<boolean> {
-    const result = await runGit(['cat-file', '-e', `${sha}^{commit}`], { cwd: dir });
-    return result.code === 0;
+  /** Which of `shas` the mirror lacks, in one `git cat-file --batch-check` (clones can want hundreds). */
+  async function missingObjects(dir: string, shas: readonly string[]): Promise<string[]> {
+    const result = await runGit(['cat-file', '--batch-check'], { cwd: dir, input: `${shas.join('\n')}\n` });
+    const lines = result.stdout.toString('utf8').split('\n');
+    return shas.filter((_, i) => lines[i]?.endsWith(' missing') ?? true);
   }
 
   async function revParse(dir: string, ref: string): Promise<string | null> {
@@ -258,13 +260,9 @@ export function createMirrors(options: MirrorsOptions) {
     async ensureCommits(name: string, shas: readonly string[]): Promise<boolean> {
       const state = get(name);
       const dir = dirOf(state.name);
-      const missing = async () => {
-        for (const sha of shas) if (!(await commitExists(dir, sha))) return true;
-        return false;
-      };
-      if (!(await missing())) return true;
+      if ((await missingObjects(dir, shas)).length === 0) return true;
       await fetchNow(state);
-      return !(await missing());
+      return (await missingObjects(dir, shas)).length === 0;
     },
 
     /** The first of `commits` present in the mirror (no fetch: negotiation must be fast). */
