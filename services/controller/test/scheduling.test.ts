@@ -61,7 +61,8 @@ describe('plan', () => {
         },
         ['cycle: a -> c -> b -> a'],
       ],
-      [{ nodes: [{ id: '_plan' }] }, ['nodes.0.id']],
+      [{ nodes: [{ id: 'a' }, { id: '_plan' }] }, ['"_plan" is reserved']],
+      [{ nodes: [{ id: '..' }] }, ['nodes.0.id']],
       [{ nodes: [{ id: 'a', bogus: 1 }] }, ['bogus']],
       [{ nodes: [] }, ['nodes']],
     ];
