@@ -4,7 +4,7 @@ import { type KubeHarness, kubeHarness, NAMESPACE, sample, until } from './harne
 let h: KubeHarness;
 beforeAll(async () => {
   // Short leases: a pod that waits longer than one must still start with a valid token.
-  h = await kubeHarness({ leaseMs: 3_000 });
+  h = await kubeHarness({ leaseMs: 3_000, env: { SPARKWING_RUNNER_DEADLINE_GRACE: '1s' } });
   h.startDispatcher();
 });
 afterAll(async () => h?.close());
@@ -135,5 +135,21 @@ describe('kubernetes dispatcher spawn failures and pending pods', () => {
     } finally {
       release();
     }
+  });
+
+  it('fails a node whose Job ran past activeDeadlineSeconds with timeout', async () => {
+    const runId = await h.runWith([{ id: 'sleep-deadline', timeout_s: 1 }]);
+    const jobs = await until(async () => {
+      const list = await h.batch.listNamespacedJob({
+        namespace: NAMESPACE,
+        labelSelector: 'sparkwing.dev/node-id=sleep-deadline',
+      });
+      return list.items[0];
+    });
+    expect(jobs.spec?.activeDeadlineSeconds).toBe(2);
+    const detail = await finishedRun(runId);
+    const node = detail.nodes.find((n) => n.id === 'sleep-deadline')!;
+    expect(node.result?.failure_reason).toBe('timeout');
+    expect(node.error).toContain('activeDeadlineSeconds');
   });
 });

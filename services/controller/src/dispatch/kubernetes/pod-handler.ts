@@ -95,14 +95,13 @@ export class PodHandler {
       case 'exited': {
         t.finished = true;
         if (meta.deletionTimestamp) {
-          // Someone else deleted the pod (kubectl delete, node drain): the runner is lost, not failing.
-          const lost = this.ctx.failIfActive(t, {
-            failure_reason: 'agent_lost',
-            exit_code: verdict.exitCode,
-            error: `runner pod ${podName} was deleted before reporting a result (exit ${verdict.exitCode})`,
+          // Deleted under the runner: by the Job controller at the deadline (timeout) or by someone else
+          // (kubectl delete, node drain: the runner is lost, not failing).
+          this.lostOrTimedOut(t, origin, `runner pod ${podName} was deleted before reporting a result`, {
+            exitCode: verdict.exitCode,
+            pod: podName,
+            endedAt: endedAt(),
           });
-          this.ctx.transition(OP.markLost, OUTCOME.vanished, origin, t.createdAt, t.image);
-          if (lost) this.ctx.captureDeathLog(t, podName, endedAt(), 'Deleted');
           return;
         }
         if (verdict.reason === 'StartError' && !t.countedStages.has(STAGE.containerCreate)) {
@@ -125,7 +124,13 @@ export class PodHandler {
       if (t.deleting.reason === 'cancel' || t.deleting.reason === 'stranded') {
         this.ctx.metrics.observeDrain((this.ctx.now() - t.deleting.since) / 1000);
         this.ctx.failIfActive(t, { error: 'the run was cancelled; its runner Job was deleted' });
-        this.ctx.transition(OP.drain, OUTCOME.success, ORIGIN.cancel, t.deleting.since, t.image);
+        this.ctx.transition(
+          OP.drain,
+          OUTCOME.success,
+          t.deleting.reason === 'cancel' ? ORIGIN.cancel : ORIGIN.strandedReconcile,
+          t.deleting.since,
+          t.image,
+        );
       }
       this.ctx.tracked.delete(t.jobName);
       return;
@@ -136,33 +141,7 @@ export class PodHandler {
       return;
     }
     t.finished = true;
-    this.ctx.track(
-      (async () => {
-        let job: V1Job | null = null;
-        try {
-          job = await this.ctx.kube.batch.readNamespacedJob({
-            name: t.jobName,
-            namespace: this.ctx.deps.config.namespace,
-          });
-        } catch {
-          job = null;
-        }
-        if (job && jobDeadlineExceeded(job)) {
-          this.ctx.failIfActive(t, {
-            failure_reason: 'timeout',
-            error: `runner Job ${t.jobName} exceeded its activeDeadlineSeconds`,
-          });
-          this.ctx.transition(OP.finish, OUTCOME.timeout, origin, t.createdAt, t.image);
-        } else {
-          this.ctx.failIfActive(t, {
-            failure_reason: 'agent_lost',
-            error: `runner pod ${t.podName ?? t.jobName} vanished before reporting a result`,
-          });
-          this.ctx.transition(OP.markLost, OUTCOME.vanished, origin, t.createdAt, t.image);
-        }
-        if (!job || jobFinished(job)) this.ctx.tracked.delete(t.jobName);
-      })(),
-    );
+    this.lostOrTimedOut(t, origin, `runner pod ${t.podName ?? t.jobName} vanished before reporting a result`);
   }
 
   checkImagePullGrace(): void {
@@ -185,5 +164,42 @@ export class PodHandler {
       });
       this.ctx.track(this.ctx.deleteJob(t.jobName));
     }
+  }
+
+  /** `timeout` when the Job hit its activeDeadlineSeconds, `agent_lost` otherwise. */
+  private lostOrTimedOut(
+    t: TrackedJob,
+    origin: LifecycleOrigin,
+    lostError: string,
+    died?: { exitCode: number; pod: string; endedAt: string },
+  ): void {
+    this.ctx.track(
+      (async () => {
+        let job: V1Job | null = null;
+        try {
+          job = await this.ctx.kube.batch.readNamespacedJob({
+            name: t.jobName,
+            namespace: this.ctx.deps.config.namespace,
+          });
+        } catch {
+          job = null;
+        }
+        const exit = died ? { exit_code: died.exitCode } : {};
+        let failed: boolean;
+        if (job && jobDeadlineExceeded(job)) {
+          failed = this.ctx.failIfActive(t, {
+            failure_reason: 'timeout',
+            ...exit,
+            error: `runner Job ${t.jobName} exceeded its activeDeadlineSeconds`,
+          });
+          this.ctx.transition(OP.finish, OUTCOME.timeout, origin, t.createdAt, t.image);
+        } else {
+          failed = this.ctx.failIfActive(t, { failure_reason: 'agent_lost', ...exit, error: lostError });
+          this.ctx.transition(OP.markLost, OUTCOME.vanished, origin, t.createdAt, t.image);
+        }
+        if (died && failed) this.ctx.captureDeathLog(t, died.pod, died.endedAt, 'Deleted');
+        if (!died && (!job || jobFinished(job))) this.ctx.tracked.delete(t.jobName);
+      })(),
+    );
   }
 }
