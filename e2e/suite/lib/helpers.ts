@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
-import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import type { ControllerClient, LogsClient } from '@sparkwing/client';
+import { cpSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import type { CacheClient, ControllerClient, LogsClient } from '@sparkwing/client';
 import type { RunDetail } from '@sparkwing/contracts';
 import { repoPath } from './procs.js';
 
@@ -128,5 +128,29 @@ export function cli(args: string[], cwd: string, env: Record<string, string>) {
   return run(process.execPath, [repoPath('packages/cli/bin/sparkwing.js'), ...args], cwd, {
     NO_COLOR: '1',
     ...env,
+  });
+}
+
+function listFiles(root: string, base = root): string[] {
+  return readdirSync(root, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory() ? listFiles(join(root, entry.name), base) : [relative(base, join(root, entry.name))],
+  );
+}
+
+/** Uploads e2e/suite/fixtures/scenarios through the cache and triggers `pipeline` on the controller. */
+export async function triggerFixture(
+  clients: { cache: CacheClient; controller: ControllerClient },
+  pipeline: string,
+  args: Record<string, string> = {},
+): Promise<string> {
+  const root = repoPath('e2e/suite/fixtures/scenarios');
+  const { upload_ref } = await clients.cache.uploadTree({ cwd: root, files: listFiles(root) });
+  return (await clients.controller.trigger({ pipeline, args, upload_ref })).run_id;
+}
+
+export function nodeRunning(controller: ControllerClient, runId: string, nodeId: string) {
+  return until(`${nodeId} of ${runId} running`, async () => {
+    const node = (await controller.getRun(runId)).nodes.find((candidate) => candidate.id === nodeId);
+    return node?.status === 'running' ? node : undefined;
   });
 }
