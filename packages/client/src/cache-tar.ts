@@ -122,6 +122,8 @@ export interface ExtractOptions {
   readDeletions?: boolean;
   /** Refuse archives with more entries than this (default 1,000,000). */
   maxEntries?: number;
+  /** Refuse archives whose files add up to more than this many bytes (a gzip bomb guard; default unlimited). */
+  maxBytes?: number;
 }
 
 export interface ExtractResult {
@@ -207,6 +209,7 @@ export async function extractTarball(
   const verified = new Set<string>();
   const parser = new Parser({ strict: false });
   let entries = 0;
+  let totalBytes = 0;
   let failure: Error | null = null;
   let chain: Promise<void> = Promise.resolve();
 
@@ -216,6 +219,10 @@ export async function extractTarball(
     if (SKIPPED_TYPES.has(entry.type)) return void entry.resume();
     entries += 1;
     if (entries > maxEntries) throw new UnsafeTarError(`more than ${maxEntries} entries`);
+    totalBytes += entry.size ?? 0;
+    if (options.maxBytes !== undefined && totalBytes > options.maxBytes) {
+      throw new UnsafeTarError(`archive expands to more than ${options.maxBytes} bytes`);
+    }
     const rel = safeTreePath(entry.path);
     if (rel === '') return void entry.resume();
     if (options.readDeletions && rel === DELETIONS_MANIFEST && FILE_TYPES.has(entry.type)) {

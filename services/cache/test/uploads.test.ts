@@ -176,6 +176,11 @@ describe('code uploads', () => {
     await expect(client.uploadTree({ cwd: big, files: ['noise.bin'] })).rejects.toMatchObject({
       status: 413,
     });
+    // A few KiB of gzip that would unpack to 4 MiB: past 16x the upload limit.
+    writeFileSync(join(big, 'zeros.bin'), Buffer.alloc(4 * 1024 * 1024));
+    await expect(client.uploadTree({ cwd: big, files: ['zeros.bin'] })).rejects.toMatchObject({
+      status: 413,
+    });
     expect(readdirSync(join(cache.dataDir, 'tmp'))).toEqual([]);
   });
 

@@ -11,6 +11,9 @@ import { sizeLimiter, tempPath, touch, writeAtomic } from '../store/atomic.js';
 import type { Layout } from '../store/layout.js';
 import { listTree, treeRef } from './tree.js';
 
+/** How much larger than the upload limit an unpacked tree may be (source compresses ~4-10×). */
+const EXPANSION_LIMIT = 16;
+
 export interface IngestOptions {
   repo?: string;
   base?: string;
@@ -75,15 +78,21 @@ export function createUploads(deps: { layout: Layout; mirrors: Mirrors; maxBytes
         const counter = { bytes: 0 };
         const limited = body.pipe(sizeLimiter(deps.maxBytes, counter));
         body.on('error', (error) => limited.destroy(error));
-        const { deletions } = await extractTarball(limited, work, { readDeletions: true }).catch((error) => {
-          if (error instanceof UnsafeTarError && /larger than the limit/.test(error.message)) {
-            throw new ApiError(
-              'payload_too_large',
-              `upload is larger than the limit of ${deps.maxBytes} bytes`,
-            );
-          }
-          return asBadRequest(error);
-        });
+        const maxBytes = deps.maxBytes * EXPANSION_LIMIT;
+        const { deletions } = await extractTarball(limited, work, { readDeletions: true, maxBytes }).catch(
+          (error) => {
+            if (
+              error instanceof UnsafeTarError &&
+              /larger than the limit|expands to more than/.test(error.message)
+            ) {
+              throw new ApiError(
+                'payload_too_large',
+                `upload exceeds ${deps.maxBytes} bytes (or ${maxBytes} unpacked)`,
+              );
+            }
+            return asBadRequest(error);
+          },
+        );
         for (const rel of deletions) await deletePath(work, safeTreePath(rel));
         const entries = await listTree(work);
         const ref = treeRef(entries);
