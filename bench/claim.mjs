@@ -104,13 +104,23 @@ async function waitFor(count) {
   while (phase.claims < count) await new Promise((r) => setTimeout(r, 5));
 }
 
+// The controller's own CPU time (process metrics): a figure that holds even on a busy machine.
+const cpuSeconds = async () =>
+  Number(
+    /sparkwing_process_(?:process_)?cpu_seconds_total\{[^}]*\} ([0-9.e+-]+)/.exec(
+      await (await fetch(`${base}/metrics`)).text(),
+    )?.[1] ?? NaN,
+  );
+
 // Burst: RUNS plans of NODES/RUNS nodes each.
+const cpuBefore = await cpuSeconds();
 phase = { perRun: Math.ceil(NODES / RUNS), latencies: [], claims: 0 };
 const burstTotal = RUNS * (phase.perRun + 1);
 const burstStart = performance.now();
 for (let r = 0; r < RUNS; r += 1) await call('POST', '/api/v1/triggers', { pipeline: `bench-burst-${r}` });
 await waitFor(burstTotal);
 const burstSeconds = (performance.now() - burstStart) / 1000;
+const burstCpu = (await cpuSeconds()) - cpuBefore;
 const burst = phase;
 
 // Trickle: one node at a time, every claimer idle in a long poll.
@@ -134,6 +144,9 @@ const fmt = (n) => n.toFixed(1);
 console.log(`claim bench: ${CLAIMERS} long-polling claimers, controller on node ${process.version}`);
 console.log(
   `burst:   ${burstTotal} nodes (${RUNS} runs x ${burst.perRun} + _plan) in ${fmt(burstSeconds)}s = ${fmt(burstTotal / burstSeconds)} claims/s (each claim also finished); ready->claim answered p50 ${percentile(burst.latencies, 50)} ms, p99 ${percentile(burst.latencies, 99)} ms`,
+);
+console.log(
+  `         controller CPU ${fmt((burstCpu * 1000) / burstTotal)} ms per node (claim + finish + plan share) = ${fmt(burstTotal / burstCpu)} nodes per CPU-second`,
 );
 console.log(
   `trickle: ${TRICKLE} nodes made ready one at a time in ${fmt(trickleSeconds)}s; ready->claim answered p50 ${percentile(trickle.latencies, 50)} ms, p99 ${percentile(trickle.latencies, 99)} ms`,
