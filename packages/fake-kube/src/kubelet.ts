@@ -4,16 +4,11 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { constants } from 'node:os';
 import { join } from 'node:path';
 import { createMemoryCgroup, type MemoryCgroup, parseMemory } from './cgroup.js';
+import { mapPath, resolveContainerEnv, volumeDirs } from './container-env.js';
 import { ContainerLog } from './pod-logs.js';
+import { containerStatus, setCondition } from './pod-status.js';
 import type { ObjectStore } from './store.js';
-import {
-  type Container,
-  type ContainerState,
-  type KubeObject,
-  now,
-  type Pod,
-  type PodCondition,
-} from './types.js';
+import { type Container, type KubeObject, now, type Pod } from './types.js';
 
 /** What the kubelet actually executes for a container. */
 export interface ResolvedCommand {
@@ -74,43 +69,6 @@ interface Runtime {
 
 const POLL_MS = 100;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function containerStatus(pod: Pod, state: ContainerState, ready = false): Pod['status']['containerStatuses'] {
-  const container = pod.spec.containers[0]!;
-  const started = state.running !== undefined;
-  return [
-    {
-      name: container.name,
-      image: container.image ?? '',
-      imageID: state.waiting ? '' : `fake-kube://${container.image ?? ''}`,
-      ...(state.waiting ? {} : { containerID: `fake://${pod.metadata.uid}` }),
-      ready,
-      started,
-      restartCount: 0,
-      state,
-      lastState: {},
-    },
-  ];
-}
-
-function setCondition(
-  pod: Pod,
-  type: string,
-  status: 'True' | 'False',
-  reason?: string,
-  message?: string,
-): void {
-  const conditions: PodCondition[] = (pod.status.conditions ?? []).filter((c) => c.type !== type);
-  conditions.push({
-    type,
-    status,
-    ...(reason ? { reason } : {}),
-    ...(message ? { message } : {}),
-    lastProbeTime: null,
-    lastTransitionTime: now(),
-  });
-  pod.status.conditions = conditions;
-}
 
 /** Runs each pod's single container as a local process and reports its state like a real kubelet. */
 export class FakeKubelet {
@@ -240,7 +198,7 @@ export class FakeKubelet {
 
     let env: Record<string, string> | null = null;
     while (!runtime.stopped) {
-      const resolved = this.resolveEnv(pod, sandboxDir);
+      const resolved = resolveContainerEnv(this.store, pod, sandboxDir, this.options.baseEnv);
       if (typeof resolved !== 'string') {
         env = resolved;
         break;
@@ -258,63 +216,9 @@ export class FakeKubelet {
     this.spawnContainer(pod, runtime, env);
   }
 
-  /** The container's environment, or a CreateContainerConfigError message. */
-  private resolveEnv(pod: Pod, sandboxDir: string): Record<string, string> | string {
-    const container = pod.spec.containers[0]!;
-    const env: Record<string, string> = {
-      ...(this.options.baseEnv ?? { PATH: process.env.PATH ?? '/usr/bin:/bin' }),
-    };
-    env.HOSTNAME = pod.metadata.name!;
-    env.HOME = sandboxDir;
-    const mounts = this.volumeDirs(pod, sandboxDir);
-    for (const item of container.env ?? []) {
-      let value = item.value ?? '';
-      const secretRef = item.valueFrom?.secretKeyRef;
-      if (secretRef) {
-        const secret = this.store.get('secrets', pod.metadata.namespace!, secretRef.name) as
-          | { data?: Record<string, string> }
-          | undefined;
-        if (!secret) {
-          if (secretRef.optional) continue;
-          return `secret "${secretRef.name}" not found`;
-        }
-        const encoded = secret.data?.[secretRef.key];
-        if (encoded === undefined) {
-          if (secretRef.optional) continue;
-          return `couldn't find key ${secretRef.key} in Secret ${pod.metadata.namespace}/${secretRef.name}`;
-        }
-        value = Buffer.from(encoded, 'base64').toString();
-      }
-      const fieldPath = item.valueFrom?.fieldRef?.fieldPath;
-      if (fieldPath === 'metadata.name') value = pod.metadata.name!;
-      if (fieldPath === 'metadata.namespace') value = pod.metadata.namespace!;
-      if (fieldPath === 'status.podIP') value = '127.0.0.1';
-      if (fieldPath === 'spec.nodeName') value = 'fake-node-1';
-      env[item.name] = this.mapPath(value, mounts);
-    }
-    return env;
-  }
-
-  /** emptyDir mounts become directories in the sandbox; env values under a mount path are rewritten to them. */
-  private volumeDirs(pod: Pod, sandboxDir: string): Array<{ mountPath: string; dir: string }> {
-    const container = pod.spec.containers[0]!;
-    const emptyDirs = new Set((pod.spec.volumes ?? []).filter((v) => v.emptyDir).map((v) => v.name));
-    return (container.volumeMounts ?? [])
-      .filter((m) => emptyDirs.has(m.name))
-      .map((m) => ({ mountPath: m.mountPath.replace(/\/$/, ''), dir: join(sandboxDir, 'volumes', m.name) }));
-  }
-
-  private mapPath(value: string, mounts: Array<{ mountPath: string; dir: string }>): string {
-    for (const m of mounts) {
-      if (value === m.mountPath || value.startsWith(`${m.mountPath}/`))
-        return m.dir + value.slice(m.mountPath.length);
-    }
-    return value;
-  }
-
   private spawnContainer(pod: Pod, runtime: Runtime, env: Record<string, string>): void {
     const container = pod.spec.containers[0]!;
-    const mounts = this.volumeDirs(pod, runtime.sandboxDir);
+    const mounts = volumeDirs(pod, runtime.sandboxDir);
     mkdirSync(runtime.sandboxDir, { recursive: true });
     for (const m of mounts) mkdirSync(m.dir, { recursive: true });
     const argv = [...(container.command ?? []), ...(container.args ?? [])];
@@ -343,7 +247,7 @@ export class FakeKubelet {
           ...resolved.args,
         ]
       : [resolved.command, ...resolved.args];
-    const cwd = container.workingDir ? this.mapPath(container.workingDir, mounts) : runtime.sandboxDir;
+    const cwd = container.workingDir ? mapPath(container.workingDir, mounts) : runtime.sandboxDir;
     mkdirSync(cwd, { recursive: true });
     const child = spawn(file!, args, {
       env: { ...env, ...resolved.env },
