@@ -152,4 +152,25 @@ describe('kubernetes dispatcher spawn failures and pending pods', () => {
     expect(node.result?.failure_reason).toBe('timeout');
     expect(node.error).toContain('activeDeadlineSeconds');
   });
+
+  it('counts a runner cancelled before it started as context_canceled', async () => {
+    const release = h.kube.cluster.holdScheduling(
+      (pod) => pod.metadata.labels?.['sparkwing.dev/node-id'] === 'ok-cancelled',
+    );
+    try {
+      const runId = await h.runWith([{ id: 'ok-cancelled' }]);
+      await until(async () =>
+        (await h.admin.getRun(runId)).nodes
+          .find((n) => n.id === 'ok-cancelled')
+          ?.status_detail?.startsWith('Unschedulable'),
+      );
+      await h.admin.cancelRun(runId);
+      const detail = await finishedRun(runId);
+      expect(detail.run.status).toBe('cancelled');
+      expect(detail.nodes.find((n) => n.id === 'ok-cancelled')?.status).toBe('cancelled');
+      expect(await spawnFailures('context_canceled')).toBe(1);
+    } finally {
+      release();
+    }
+  });
 });

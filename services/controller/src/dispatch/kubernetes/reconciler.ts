@@ -9,6 +9,7 @@ import {
   LIFECYCLE_ORIGINS as ORIGIN,
   LIFECYCLE_OPERATIONS as OP,
   LIFECYCLE_OUTCOMES as OUTCOME,
+  SPAWN_FAILURE_STAGES as STAGE,
   STRANDED_OUTCOMES,
 } from './metrics.js';
 import type { PodHandler } from './pod-handler.js';
@@ -34,7 +35,11 @@ export class Reconciler {
       if (!target || target.runId !== runId) continue;
       const name = job.metadata!.name!;
       const t = this.ctx.tracked.get(name);
-      if (t) t.deleting ??= { since: now, reason: 'cancel' };
+      if (t && !t.deleting) {
+        t.deleting = { since: now, reason: 'cancel' };
+        // A runner that never started was a spawn cut short by the cancellation.
+        if (!t.started && !t.finished) this.ctx.metrics.observeSpawnFailure(STAGE.contextCanceled, t.image);
+      }
       this.ctx.log.info('deleting runner job of cancelled run', { job: name, run_id: runId });
       const ok = await this.ctx.deleteJob(name);
       if (!ok) this.ctx.transition(OP.drain, OUTCOME.apiError, ORIGIN.cancel, now);
