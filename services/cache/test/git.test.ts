@@ -88,6 +88,11 @@ describe('git mirror', () => {
     expect((await register('../x', origin.bare)).status).toBe(400);
   });
 
+  it('clones once when the same mirror is registered concurrently', async () => {
+    const statuses = await Promise.all([1, 2, 3].map(() => register('concurrent', origin.bare)));
+    expect(statuses.map((response) => response.status).sort()).toEqual([200, 200, 201]);
+  });
+
   it('refuses pushes with 403', async () => {
     const dest = join(root, 'clone-push');
     git(root, '-c', auth, 'clone', '-q', `${cache.url}/git/demo`, dest);

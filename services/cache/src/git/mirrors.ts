@@ -65,6 +65,7 @@ export function createMirrors(options: MirrorsOptions) {
   let loaded = false;
   let timer: NodeJS.Timeout | null = null;
   let ticking = false;
+  const registering = new Map<string, Promise<{ repo: MirrorInfo; created: boolean }>>();
 
   const dirOf = (name: string) => join(layout.git, `${name}.git`);
   const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -181,41 +182,63 @@ export function createMirrors(options: MirrorsOptions) {
     return result.code === 0 ? result.stdout.toString('utf8').trim() : null;
   }
 
+  async function registerOnce(name: string, url: string): Promise<{ repo: MirrorInfo; created: boolean }> {
+    await load();
+    const existing = repos.get(name);
+    if (existing) {
+      if (existing.url !== url)
+        throw new ApiError('conflict', `mirror "${name}" is registered with another url`);
+      return { repo: info(existing), created: false };
+    }
+    await mkdir(layout.tmp, { recursive: true });
+    const temp = tempPath(layout.tmp, `clone-${name}`);
+    const started = performance.now();
+    const result = await runGit(['clone', '--mirror', '--quiet', '--', url, temp], {
+      timeoutMs: 30 * 60_000,
+    });
+    metrics.fetchDuration.observe((performance.now() - started) / 1_000);
+    if (result.code !== 0) {
+      await rm(temp, { recursive: true, force: true });
+      throw new ApiError('bad_gateway', `cannot clone ${name}: ${gitError(result)}`);
+    }
+    await runGit(['config', 'uploadpack.allowReachableSHA1InWant', 'true'], { cwd: temp });
+    await repack(temp);
+    await rm(dirOf(name), { recursive: true, force: true });
+    await rename(temp, dirOf(name));
+    const state = fresh({ name, url, registered_at: new Date(now()).toISOString() });
+    state.lastFetchAt = now();
+    state.lastSuccessAt = now();
+    state.nextFetchAt = now() + options.fetchIntervalMs;
+    repos.set(name, state);
+    await save();
+    logger.info('mirror registered', { repo: name });
+    return { repo: info(state), created: true };
+  }
+
   return {
     load,
     dirOf,
 
+    /** Clones once per name: a concurrent request for the same name waits for the first one. */
     async register(name: string, url: string): Promise<{ repo: MirrorInfo; created: boolean }> {
       await load();
-      const existing = repos.get(name);
-      if (existing) {
-        if (existing.url !== url)
+      const pending = registering.get(name);
+      if (pending) {
+        await pending.catch(() => undefined);
+        const state = repos.get(name);
+        if (!state)
+          throw new ApiError('bad_gateway', `cannot clone ${name}: the concurrent registration failed`);
+        if (state.url !== url)
           throw new ApiError('conflict', `mirror "${name}" is registered with another url`);
-        return { repo: info(existing), created: false };
+        return { repo: info(state), created: false };
       }
-      await mkdir(layout.tmp, { recursive: true });
-      const temp = tempPath(layout.tmp, `clone-${name}`);
-      const started = performance.now();
-      const result = await runGit(['clone', '--mirror', '--quiet', '--', url, temp], {
-        timeoutMs: 30 * 60_000,
-      });
-      metrics.fetchDuration.observe((performance.now() - started) / 1_000);
-      if (result.code !== 0) {
-        await rm(temp, { recursive: true, force: true });
-        throw new ApiError('bad_gateway', `cannot clone ${name}: ${gitError(result)}`);
+      const job = registerOnce(name, url);
+      registering.set(name, job);
+      try {
+        return await job;
+      } finally {
+        registering.delete(name);
       }
-      await runGit(['config', 'uploadpack.allowReachableSHA1InWant', 'true'], { cwd: temp });
-      await repack(temp);
-      await rm(dirOf(name), { recursive: true, force: true });
-      await rename(temp, dirOf(name));
-      const state = fresh({ name, url, registered_at: new Date(now()).toISOString() });
-      state.lastFetchAt = now();
-      state.lastSuccessAt = now();
-      state.nextFetchAt = now() + options.fetchIntervalMs;
-      repos.set(name, state);
-      await save();
-      logger.info('mirror registered', { repo: name });
-      return { repo: info(state), created: true };
     },
 
     async list(): Promise<MirrorInfo[]> {
