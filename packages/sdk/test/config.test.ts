@@ -78,7 +78,9 @@ describe('parseSparkwingConfig', () => {
   });
 
   it('accepts defaults.profile and refuses unknown keys under defaults', () => {
-    expect(parseSparkwingConfig(`${VALID}defaults:\n  profile: prod\n`).defaults).toEqual({ profile: 'prod' });
+    expect(parseSparkwingConfig(`${VALID}defaults:\n  profile: prod\n`).defaults).toEqual({
+      profile: 'prod',
+    });
     expect(errorOf(`${VALID}defaults:\n  profil: prod\n`).message).toMatch(/defaults\.profil: unknown key/);
   });
 });
