@@ -24,7 +24,10 @@ describe('logs_auth: the logs service rejects the runner', () => {
     const runId = await triggerFixture(stack, 'quick');
     const detail = await waitForRun(stack.controller, runId);
     expect(detail.run).toMatchObject({ status: 'failed', failure_reason: 'logs_auth' });
-    expect(nodeOf(detail, '_plan')).toMatchObject({ status: 'failed', result: { failure_reason: 'logs_auth' } });
+    expect(nodeOf(detail, '_plan')).toMatchObject({
+      status: 'failed',
+      result: { failure_reason: 'logs_auth' },
+    });
     // Nothing the runner wrote was stored: every append was refused.
     const stored = await stack.logs.read(runId, '_plan');
     expect(stored).toEqual([]);

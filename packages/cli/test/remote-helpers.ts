@@ -37,7 +37,10 @@ export function sparkwing(args: string[], env: Record<string, string>, cwd = ROO
 }
 
 /** Starts a built service on an ephemeral port and resolves with its URL and a stop function. */
-export function startService(name: string, env: Record<string, string>): Promise<{ url: string; stop(): void }> {
+export function startService(
+  name: string,
+  env: Record<string, string>,
+): Promise<{ url: string; stop(): void }> {
   return new Promise((done, fail) => {
     const proc = spawn(process.execPath, [join(ROOT, 'services', name, 'dist', 'main.js')], {
       env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },

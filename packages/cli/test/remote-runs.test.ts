@@ -21,7 +21,9 @@ describe('sparkwing runs against the local store', () => {
   it('lists, shows and explains a failed run; prints its logs', async () => {
     const list = await sparkwing(['runs', 'list', '-o', 'json'], env);
     expect(list.code, list.stderr).toBe(0);
-    expect(JSON.parse(list.stdout).runs).toEqual([expect.objectContaining({ id: runId, pipeline: 'broken', status: 'failed' })]);
+    expect(JSON.parse(list.stdout).runs).toEqual([
+      expect.objectContaining({ id: runId, pipeline: 'broken', status: 'failed' }),
+    ]);
 
     const status = await sparkwing(['runs', 'status', runId], env);
     expect(status.stdout).toMatch(/prepare\s+success/);
@@ -35,10 +37,18 @@ describe('sparkwing runs against the local store', () => {
 
     const logs = await sparkwing(['runs', 'logs', runId, '--node', 'test'], env);
     expect(logs.stdout).toContain('running 3 tests');
-    const followed = await sparkwing(['runs', 'logs', runId, '--node', 'test', '--follow', '-o', 'json'], env);
+    const followed = await sparkwing(
+      ['runs', 'logs', runId, '--node', 'test', '--follow', '-o', 'json'],
+      env,
+    );
     expect(followed.code, followed.stderr).toBe(0);
-    const records = followed.stdout.trim().split('\n').map((line) => JSON.parse(line));
-    expect(records.some((record) => record.msg === 'running 3 tests' && record.node_id === 'test')).toBe(true);
+    const records = followed.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(records.some((record) => record.msg === 'running 3 tests' && record.node_id === 'test')).toBe(
+      true,
+    );
   });
 
   it('explains unknown runs and nodes, and refuses a trigger without a profile', async () => {
@@ -48,7 +58,10 @@ describe('sparkwing runs against the local store', () => {
     const node = await sparkwing(['runs', 'logs', runId, '--node', 'nope'], env);
     expect(node.code).toBe(1);
     expect(node.stderr).toContain('has no node "nope"');
-    const trigger = await sparkwing(['pipeline', 'trigger', 'hello', '--dir', join(ROOT, 'examples/hello')], env);
+    const trigger = await sparkwing(
+      ['pipeline', 'trigger', 'hello', '--dir', join(ROOT, 'examples/hello')],
+      env,
+    );
     expect(trigger.code).toBe(1);
     expect(trigger.stderr).toContain('no profile chosen');
   });
@@ -58,7 +71,9 @@ describe('sparkwing runs against the local store', () => {
     expect(dry.stdout).toContain(`would delete   ${runId}`);
     expect((await sparkwing(['runs', 'status', runId], env)).code).toBe(0);
     const pruned = await sparkwing(['runs', 'prune', '--run', runId, '-o', 'json'], env);
-    expect(JSON.parse(pruned.stdout).runs).toEqual([expect.objectContaining({ run_id: runId, deleted: true })]);
+    expect(JSON.parse(pruned.stdout).runs).toEqual([
+      expect.objectContaining({ run_id: runId, deleted: true }),
+    ]);
     expect((await sparkwing(['runs', 'status', runId], env)).code).toBe(1);
     const logs = await sparkwing(['runs', 'list', '-o', 'json'], env);
     expect(JSON.parse(logs.stdout).runs).toEqual([]);
@@ -71,7 +86,10 @@ describe('sparkwing runs against a controller', () => {
   let controller: { url: string; stop(): void };
 
   beforeAll(async () => {
-    controller = await startService('controller', { SPARKWING_DATA_DIR: temp('controller'), SPARKWING_ADMIN_TOKEN: admin });
+    controller = await startService('controller', {
+      SPARKWING_DATA_DIR: temp('controller'),
+      SPARKWING_ADMIN_TOKEN: admin,
+    });
     const client = new ControllerClient({ baseUrl: controller.url, token: admin });
     const readOnly = await client.createToken({ name: 'ro', kind: 'user', scopes: ['runs.read'] });
     saveProfiles(profilesPath(env.SPARKWING_CONFIG_DIR), {
@@ -96,7 +114,7 @@ describe('sparkwing runs against a controller', () => {
 
     const bad = await sparkwing(['runs', 'list', '--profile', 'bad'], env);
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toContain("rejected the token (401");
+    expect(bad.stderr).toContain('rejected the token (401');
 
     const down = await sparkwing(['runs', 'list', '--profile', 'down'], env);
     expect(down.code).toBe(1);

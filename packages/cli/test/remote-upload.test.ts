@@ -7,8 +7,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uploadWorkingTree } from '../src/remote/upload.js';
 import { startService, temp } from './remote-helpers.js';
 
-const GIT_ENV = { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.invalid', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.invalid' };
-const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, env: GIT_ENV, encoding: 'utf8' }).trim();
+const GIT_ENV = {
+  ...process.env,
+  GIT_AUTHOR_NAME: 't',
+  GIT_AUTHOR_EMAIL: 't@example.invalid',
+  GIT_COMMITTER_NAME: 't',
+  GIT_COMMITTER_EMAIL: 't@example.invalid',
+};
+const git = (cwd: string, ...args: string[]) =>
+  execFileSync('git', args, { cwd, env: GIT_ENV, encoding: 'utf8' }).trim();
 
 describe('uploadWorkingTree against a real cache process', () => {
   const token = `swa_${randomBytes(16).toString('hex')}`;
@@ -73,7 +80,13 @@ describe('uploadWorkingTree against a real cache process', () => {
     writeFileSync(join(repo, 'a.txt'), 'a2 (uncommitted)\n');
     rmSync(join(repo, 'gone.txt'));
     const second = await uploadWorkingTree(cache, repo, home);
-    expect(second).toMatchObject({ kind: 'delta-upload', base: first.upload_ref, files_sent: 1, deleted: 1, tree_files: 3 });
+    expect(second).toMatchObject({
+      kind: 'delta-upload',
+      base: first.upload_ref,
+      files_sent: 1,
+      deleted: 1,
+      tree_files: 3,
+    });
     expect(await tree(second.upload_ref)).toEqual({
       '.gitignore': 'build/\n',
       'a.txt': 'a2 (uncommitted)\n',
@@ -101,7 +114,13 @@ describe('uploadWorkingTree against a real cache process', () => {
     rmSync(join(repo, 'file-4.txt'));
 
     const outcome = await uploadWorkingTree(cache, repo, temp('home'));
-    expect(outcome).toMatchObject({ kind: 'delta-commit', base: git(repo, 'rev-parse', 'HEAD'), files_sent: 1, deleted: 1, tree_files: 19 });
+    expect(outcome).toMatchObject({
+      kind: 'delta-commit',
+      base: git(repo, 'rev-parse', 'HEAD'),
+      files_sent: 1,
+      deleted: 1,
+      tree_files: 19,
+    });
     const files = await tree(outcome.upload_ref);
     expect(Object.keys(files)).toHaveLength(19);
     expect(files['file-3.txt']).toBe('changed\n');
