@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { CacheClient, ControllerClient } from '@sparkwing/client';
-import { type FakeKube, startFakeKube } from '@sparkwing/fake-kube';
+import { type FakeKube, memoryCgroupsWritable, startFakeKube } from '@sparkwing/fake-kube';
 import { BatchV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NAMESPACE, REPO_ROOT, sample, until } from './harness.js';
@@ -16,6 +16,12 @@ export const ci = pipeline((p) => {
   const a = p.job('a', (ctx) => ctx.sh('echo building a'));
   const b = p.job('b', (ctx) => ctx.sh('echo testing b')).needs(a);
   p.job('c', (ctx) => ctx.sh('echo packaging c')).needs(a, b);
+});
+
+export const hog = pipeline((p) => {
+  p.job('hog', (ctx) =>
+    ctx.exec('node', ['-e', 'const a = []; for (;;) a.push(Buffer.alloc(16 * 1024 * 1024, 1));']),
+  ).resources({ memory: '192Mi' });
 });
 `;
 
@@ -107,7 +113,7 @@ describe('controller process with SPARKWING_DISPATCHER=kubernetes and the real r
     mkdirSync(join(repo, '.sparkwing'), { recursive: true });
     writeFileSync(
       join(repo, '.sparkwing', 'sparkwing.yaml'),
-      'pipelines:\n  - name: ci\n    entrypoint: ci\n',
+      'pipelines:\n  - name: ci\n    entrypoint: ci\n  - name: hog\n    entrypoint: hog\n',
     );
     writeFileSync(join(repo, '.sparkwing', 'ci.ts'), PIPELINE);
     const cacheClient = new CacheClient({ baseUrl: cache.url, token: adminToken });
@@ -146,5 +152,21 @@ describe('controller process with SPARKWING_DISPATCHER=kubernetes and the real r
         outcome: 'success',
       }),
     ).toBe(4);
+  });
+
+  it.runIf(memoryCgroupsWritable())('fails a job that exceeds its memory limit oom_killed', async () => {
+    const cacheClient = new CacheClient({ baseUrl: cache.url, token: adminToken });
+    const { upload_ref } = await cacheClient.uploadTree({
+      cwd: join(dir, 'repo'),
+      files: listFiles(join(dir, 'repo')),
+    });
+    const { run_id } = await admin.trigger({ pipeline: 'hog', upload_ref });
+    const detail = await until(async () => {
+      const d = await admin.getRun(run_id);
+      return ['success', 'failed', 'cancelled'].includes(d.run.status) ? d : undefined;
+    }, 90_000);
+    const node = detail.nodes.find((n) => n.id === 'hog')!;
+    expect(node.result?.failure_reason).toBe('oom_killed');
+    expect(node.result?.exit_code).toBe(137);
   });
 });
