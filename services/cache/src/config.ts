@@ -45,6 +45,8 @@ export const configSchema = z.object({
   SPARKWING_PROXY_UPSTREAM_NPM: z.string().url().default('https://registry.npmjs.org'),
   /** Upstream of `/proxy/pypi/`. */
   SPARKWING_PROXY_UPSTREAM_PYPI: z.string().url().default('https://pypi.org'),
+  /** File host PyPI's simple pages link to; served as `/proxy/pypi/files/`. */
+  SPARKWING_PROXY_UPSTREAM_PYPI_FILES: z.string().url().default('https://files.pythonhosted.org'),
   /** Upstream of `/proxy/golang/` (a GOPROXY). */
   SPARKWING_PROXY_UPSTREAM_GOLANG: z.string().url().default('https://proxy.golang.org'),
   /** Upstream of `/proxy/rubygems/`. */

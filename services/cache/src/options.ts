@@ -14,6 +14,7 @@ export function serviceOptionsFromConfig(config: CacheConfig): CacheServiceOptio
     uploadMaxBytes: config.SPARKWING_UPLOAD_MAX_BYTES,
     uploadProtectMs: config.SPARKWING_UPLOAD_PROTECT,
     metadataTtlMs: config.SPARKWING_PROXY_METADATA_TTL,
+    pypiFilesUpstream: config.SPARKWING_PROXY_UPSTREAM_PYPI_FILES,
     upstreams: {
       npm: config.SPARKWING_PROXY_UPSTREAM_NPM,
       pypi: config.SPARKWING_PROXY_UPSTREAM_PYPI,

@@ -39,6 +39,8 @@ export interface CacheServiceOptions {
   uploadProtectMs?: number;
   metadataTtlMs?: number;
   upstreams?: Partial<Record<ProxyRegistry, string>>;
+  /** File host PyPI's simple pages link to (default https://files.pythonhosted.org). */
+  pypiFilesUpstream?: string;
   /** Upstream fetch of the package proxy. */
   fetch?: typeof fetch;
   version?: string;
@@ -112,6 +114,7 @@ export function createCacheService(options: CacheServiceOptions) {
       metrics,
       logger,
       upstreams,
+      pypiFilesUpstream: options.pypiFilesUpstream ?? 'https://files.pythonhosted.org',
       metadataTtlMs: options.metadataTtlMs ?? 5 * 60_000,
       fetch: options.fetch,
     }),

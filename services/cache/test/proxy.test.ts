@@ -64,6 +64,15 @@ async function startUpstream(): Promise<FakeUpstream> {
       setTimeout(() => res.end(Buffer.alloc(200_000, 7)), 300);
       return;
     }
+    if (path === '/simple/tiny/') {
+      res.setHeader('content-type', 'text/html');
+      res.end(`<a href="${base}/packages/tiny-1.0-py3-none-any.whl#sha256=00">tiny-1.0-py3-none-any.whl</a>`);
+      return;
+    }
+    if (path === '/packages/tiny-1.0-py3-none-any.whl') {
+      res.end(Buffer.from('wheel-bytes'));
+      return;
+    }
     if (path === '/example.com/mod/@v/v1.0.0.zip') {
       res.end(Buffer.from('zip-bytes'));
       return;
@@ -110,7 +119,12 @@ beforeAll(async () => {
     files: ['package/package.json', 'package/index.js'],
   });
   upstream = await startUpstream();
-  const env = { SPARKWING_PROXY_UPSTREAM_NPM: upstream.url, SPARKWING_PROXY_UPSTREAM_GOLANG: upstream.url };
+  const env = {
+    SPARKWING_PROXY_UPSTREAM_NPM: upstream.url,
+    SPARKWING_PROXY_UPSTREAM_GOLANG: upstream.url,
+    SPARKWING_PROXY_UPSTREAM_PYPI: upstream.url,
+    SPARKWING_PROXY_UPSTREAM_PYPI_FILES: upstream.url,
+  };
   cache = await startCache({ ...env, SPARKWING_PROXY_METADATA_TTL: '1h' });
   eager = await startCache({ ...env, SPARKWING_PROXY_METADATA_TTL: '1ms' });
 });
@@ -135,6 +149,18 @@ describe('package proxy', () => {
     const head = await fetch(`${cache.url}/proxy/npm/tiny-pkg/-/tiny-pkg-1.0.0.tgz`, { method: 'HEAD' });
     expect(head.status).toBe(200);
     expect(Number(head.headers.get('content-length'))).toBe(tarball.length);
+  });
+
+  it('points PyPI simple-page links at its /files/ route and caches wheels there', async () => {
+    const page = await fetch(`${cache.url}/proxy/pypi/simple/tiny/`);
+    expect(page.headers.get('x-cache')).toBe('MISS');
+    const wheel = `${cache.url}/proxy/pypi/files/packages/tiny-1.0-py3-none-any.whl`;
+    expect(await page.text()).toContain(`href="${wheel}#sha256=00"`);
+    const first = await fetch(wheel);
+    expect(first.headers.get('x-cache')).toBe('MISS');
+    expect(await first.text()).toBe('wheel-bytes');
+    expect((await fetch(wheel)).headers.get('x-cache')).toBe('HIT');
+    expect(upstream.hits.get('/packages/tiny-1.0-py3-none-any.whl')).toBe(1);
   });
 
   it('makes one upstream request for 20 concurrent misses', async () => {

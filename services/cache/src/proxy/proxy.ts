@@ -9,7 +9,13 @@ import type { Logger } from '@sparkwing/telemetry';
 import type { CacheMetrics } from '../metrics.js';
 import { tempPath, touch, fileBody } from '../store/atomic.js';
 import type { Layout } from '../store/layout.js';
-import { isImmutable, rewriteNpmPackument } from './registries.js';
+import {
+  isImmutable,
+  PYPI_FILES_PREFIX,
+  rewriteNpmPackument,
+  rewritePypiLinks,
+  upstreamUrl,
+} from './registries.js';
 
 interface EntryMeta {
   path: string;
@@ -29,6 +35,8 @@ export interface ProxyOptions {
   metrics: CacheMetrics;
   logger: Logger;
   upstreams: Record<ProxyRegistry, string>;
+  /** Where PyPI keeps the files its simple pages link to (served under `/proxy/pypi/files/`). */
+  pypiFilesUpstream: string;
   metadataTtlMs: number;
   fetch?: typeof fetch;
   now?: () => number;
@@ -71,7 +79,7 @@ export function createPackageProxy(options: ProxyOptions) {
     request: ProxyRequest,
     target: { body: string; meta: string },
   ): Promise<FetchOutcome> {
-    const url = `${options.upstreams[request.registry].replace(/\/+$/, '')}${request.path}${request.search}`;
+    const url = `${upstreamUrl(request.registry, request.path, options.upstreams, options.pypiFilesUpstream)}${request.search}`;
     const started = performance.now();
     let response: Response;
     try {
@@ -141,6 +149,15 @@ export function createPackageProxy(options: ProxyOptions) {
         await readFile(target.body),
         options.upstreams.npm,
         `${request.origin}/proxy/npm`,
+      );
+      headers['content-length'] = String(body.length);
+      return new Response(request.head ? null : body, { status: 200, headers });
+    }
+    if (request.registry === 'pypi' && !immutable && /html|json/.test(meta.content_type)) {
+      const body = rewritePypiLinks(
+        await readFile(target.body),
+        options.pypiFilesUpstream,
+        `${request.origin}/proxy/pypi${PYPI_FILES_PREFIX}`,
       );
       headers['content-length'] = String(body.length);
       return new Response(request.head ? null : body, { status: 200, headers });

@@ -59,3 +59,26 @@ export function rewriteNpmPackument(body: Buffer, upstream: string, proxyBase: s
   }
   return Buffer.from(JSON.stringify(doc));
 }
+
+/** `/proxy/pypi/files/…` is the file host PyPI's simple pages link to, not the index itself. */
+export const PYPI_FILES_PREFIX = '/files';
+
+/** The upstream URL of a proxy path (without the query). */
+export function upstreamUrl(
+  registry: ProxyRegistry,
+  path: string,
+  upstreams: Record<ProxyRegistry, string>,
+  pypiFiles: string,
+): string {
+  if (registry === 'pypi' && path.startsWith(`${PYPI_FILES_PREFIX}/`)) {
+    return `${pypiFiles.replace(/\/+$/, '')}${path.slice(PYPI_FILES_PREFIX.length)}`;
+  }
+  return `${upstreams[registry].replace(/\/+$/, '')}${path}`;
+}
+
+/** Points links to PyPI's file host in simple pages (HTML or JSON) at `/proxy/pypi/files/`. */
+export function rewritePypiLinks(body: Buffer, filesUpstream: string, proxyBase: string): Buffer {
+  const prefix = `${filesUpstream.replace(/\/+$/, '')}/`;
+  const text = body.toString('utf8');
+  return text.includes(prefix) ? Buffer.from(text.split(prefix).join(`${proxyBase}/`)) : body;
+}
