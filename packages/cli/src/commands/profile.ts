@@ -29,7 +29,8 @@ export function registerProfileCommands(program: Command, paths: () => CliPaths)
         'cache URL, when the one the controller reports is not reachable from here',
       )
       .option('--logs-url <url>', 'logs URL, when the one the controller reports is not reachable from here')
-      .option('--default', 'make it the default profile'),
+      .option('--default', 'make it the default profile')
+      .addOption(outputOption()),
     ['sparkwing profile add staging --url http://127.0.0.1:8080 --token "$TOKEN" --default'],
   ).action(
     action(
@@ -85,9 +86,14 @@ export function registerProfileCommands(program: Command, paths: () => CliPaths)
     }),
   );
 
-  withExamples(profile.command('use').description('set the default profile').argument('<name>'), [
-    'sparkwing profile use prod',
-  ]).action(
+  withExamples(
+    profile
+      .command('use')
+      .description('set the default profile')
+      .argument('<name>')
+      .addOption(outputOption()),
+    ['sparkwing profile use prod'],
+  ).action(
     action(async (name: string) => {
       const current = loadProfiles(file());
       if (!current.profiles[name])
@@ -101,16 +107,18 @@ export function registerProfileCommands(program: Command, paths: () => CliPaths)
     }),
   );
 
-  withExamples(profile.command('remove').description('delete a profile').argument('<name>'), [
-    'sparkwing profile remove staging',
-  ]).action(
-    action(async (name: string) => {
+  withExamples(
+    profile.command('remove').description('delete a profile').argument('<name>').addOption(outputOption()),
+    ['sparkwing profile remove staging'],
+  ).action(
+    action(async (name: string, opts: { output: string }) => {
       const current = loadProfiles(file());
       if (!current.profiles[name]) throw new CliUsageError(`no profile "${name}"`);
       delete current.profiles[name];
       if (current.default === name) delete current.default;
       saveProfiles(file(), current);
-      process.stdout.write(`profile ${name} removed\n`);
+      if (opts.output === 'json') printJson({ removed: name, default: current.default ?? null });
+      else process.stdout.write(`profile ${name} removed\n`);
       return 0;
     }),
   );
