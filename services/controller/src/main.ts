@@ -3,7 +3,6 @@ import { serve } from '@hono/node-server';
 import { createLogger, startTelemetry } from '@sparkwing/telemetry';
 import { parseConfig } from './config.js';
 import { createController } from './controller.js';
-import { KubernetesDispatcher, toKubernetesDispatchConfig } from './dispatch/kubernetes/index.js';
 import type { Dispatcher } from './dispatch/types.js';
 import { createControllerMetrics } from './metrics.js';
 import { CONTROLLER_VERSION } from './version.js';
@@ -42,6 +41,10 @@ async function main(): Promise<void> {
   });
   let dispatcher: Dispatcher | undefined;
   if (config.SPARKWING_DISPATCHER === 'kubernetes') {
+    // Loaded only when configured: the Kubernetes client is the slowest import of the controller.
+    const { KubernetesDispatcher, toKubernetesDispatchConfig } = await import(
+      './dispatch/kubernetes/index.js'
+    );
     try {
       dispatcher = new KubernetesDispatcher({
         queue: controller.queue,
