@@ -183,6 +183,31 @@ describe('failure classification, retries and drain across processes', () => {
     await stack.startRunner('runner-c', ['linux']);
   });
 
+  it('runs cancel stops a running node; runs retry starts the same code again', async () => {
+    const runId = await triggerFixture(stack, 'slow', { seconds: '30' });
+    await nodeRunning(stack.controller, runId, 'work');
+    const cancelled = await cli(['runs', 'cancel', runId, '--profile', 'e2e'], stack.dir, env);
+    expect(cancelled.code, cancelled.stderr).toBe(0);
+    const detail = await waitForRun(stack.controller, runId);
+    expect(detail.run.status).toBe('cancelled');
+    expect(['cancelled', 'failed']).toContain(nodeOf(detail, 'work').status);
+
+    const quickId = await triggerFixture(stack, 'quick', { word: 'again' });
+    expect((await waitForRun(stack.controller, quickId)).run.status).toBe('success');
+    const retried = await cli(['runs', 'retry', quickId, '--profile', 'e2e', '-o', 'json'], stack.dir, env);
+    expect(retried.code, retried.stderr).toBe(0);
+    const retryId = JSON.parse(retried.stdout).run_id as string;
+    const retry = await waitForRun(stack.controller, retryId);
+    expect(retry.run).toMatchObject({
+      status: 'success',
+      retry_of: quickId,
+      upload_ref: detail.run.upload_ref,
+    });
+    expect(await nodeLog(stack.logs, retryId, 'hello')).toContain('quick says again');
+    const logs = await cli(['runs', 'logs', retryId, '--node', 'hello', '--profile', 'e2e'], stack.dir, env);
+    expect(logs.stdout).toContain('quick says again');
+  });
+
   it('3: agent_lost when a runner is SIGKILLed mid-node', async () => {
     const before = await scrape(`${stack.urls.controller}/metrics`);
     const runId = await triggerFixture(stack, 'slow', { seconds: '30' });

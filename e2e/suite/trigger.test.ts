@@ -94,6 +94,10 @@ describe('code reaches runners: CLI trigger, push webhook, prune', () => {
     const secondDetail = await stack.controller.getRun(finished.run_id);
     expect(secondDetail.run.upload_ref).not.toBe(detail.run.upload_ref);
 
+    // The web UI reaches the controller through the URL in its environment.
+    const web = (await (await fetch(`${stack.urls.web}/api/health`)).json()) as { status: string };
+    expect(web.status).toBe('ok');
+
     const controllerMetrics = await scrape(`${stack.urls.controller}/metrics`);
     expect(
       metricValue(controllerMetrics, 'sparkwing_runs_total', { pipeline: 'hello', status: 'success' }),
