@@ -14,7 +14,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const controllerDir = resolve(here, '../services/controller');
 const requireFromController = createRequire(join(controllerDir, 'package.json'));
 const { serve } = await import(pathToFileURL(requireFromController.resolve('@hono/node-server')).href);
-const { createController, KubernetesDispatcher, parseKubernetesDispatchConfig } = await import(
+const { createController, loadKubernetesDispatcher, parseKubernetesDispatchConfig } = await import(
   pathToFileURL(join(controllerDir, 'dist/index.js')).href
 );
 const { startFakeKube } = await import(
@@ -60,6 +60,7 @@ const server = await new Promise((ok) => {
   const s = serve({ fetch: ctl.app.fetch, hostname: '127.0.0.1', port: 0 }, () => ok(s));
 });
 const url = `http://127.0.0.1:${server.address().port}`;
+const KubernetesDispatcher = await loadKubernetesDispatcher();
 const dispatcher = new KubernetesDispatcher({
   queue: ctl.queue,
   registry: ctl.metrics.registry,

@@ -26,11 +26,17 @@ export type { Dispatcher } from './dispatch/types.js';
 export { signGithubBody } from './webhooks/signature.js';
 export { CONTROLLER_VERSION } from './version.js';
 export {
-  type DispatchQueue,
-  KubernetesDispatcher,
   type KubernetesDispatchConfig,
-  type KubernetesDispatcherDeps,
   kubernetesEnvShape,
   parseKubernetesDispatchConfig,
   toKubernetesDispatchConfig,
-} from './dispatch/kubernetes/index.js';
+} from './dispatch/kubernetes/config.js';
+export type { DispatchQueue, KubernetesDispatcherDeps } from './dispatch/kubernetes/context.js';
+export type { KubernetesDispatcher } from './dispatch/kubernetes/dispatcher.js';
+
+/** The Kubernetes dispatcher class, loaded on demand: `@kubernetes/client-node` is the slowest import here. */
+export async function loadKubernetesDispatcher(): Promise<
+  typeof import('./dispatch/kubernetes/dispatcher.js').KubernetesDispatcher
+> {
+  return (await import('./dispatch/kubernetes/dispatcher.js')).KubernetesDispatcher;
+}
