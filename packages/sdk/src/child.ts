@@ -4,6 +4,7 @@ import { buildJobs, isPipeline, type Pipeline } from './pipeline.js';
 import { evaluatePlan } from './plan.js';
 import type { ChildMessage, ChildTask, ParentMessage } from './protocol.js';
 import { runJob } from './run-job.js';
+import { killSpawnedGroups } from './shell.js';
 
 function send(message: ChildMessage): Promise<void> {
   return new Promise((resolve) => {
@@ -87,6 +88,12 @@ async function execute(
  * Entry point of a node process: the compiled pipeline bundle calls it with the modules of `.sparkwing/`.
  * The runner sends one task over IPC; the process answers with a plan or a job result and exits.
  */
+/** Nothing a job started may outlive it: leftover command groups are killed before the process exits. */
+function exit(code: number): never {
+  killSpawnedGroups();
+  process.exit(code);
+}
+
 export function childMain(modules: Record<string, unknown>[]): void {
   const abort = new AbortController();
   process.on('SIGTERM', () => abort.abort(new Error('terminated')));
@@ -94,8 +101,8 @@ export function childMain(modules: Record<string, unknown>[]): void {
     if (message.type === 'abort') abort.abort(new Error(message.reason));
     if (message.type !== 'task') return;
     execute(modules, message.task, abort).then(
-      () => process.exit(0),
-      () => process.exit(1),
+      () => exit(0),
+      () => exit(1),
     );
   });
 }

@@ -21,6 +21,21 @@ export interface ShellResult {
 
 const CAPTURE_LIMIT = 1024 * 1024;
 
+/** Process groups of every command started; whatever still runs in them when the job ends is killed. */
+const spawnedGroups = new Set<number>();
+
+/** Kills what is left of every command's process group (e.g. `server &` started by a shell). */
+export function killSpawnedGroups(): void {
+  for (const pgid of spawnedGroups) {
+    try {
+      process.kill(-pgid, 'SIGKILL');
+    } catch {
+      // The group is already empty.
+    }
+  }
+  spawnedGroups.clear();
+}
+
 export interface SpawnDeps {
   cwd: string;
   env: Record<string, string | undefined>;
@@ -49,6 +64,7 @@ export function runCommand(
       detached: true,
       stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
+    if (child.pid !== undefined) spawnedGroups.add(child.pid);
     const captured: Record<Stream, string> = { stdout: '', stderr: '' };
     const pending: Record<Stream, string> = { stdout: '', stderr: '' };
     const onData = (stream: Stream) => (chunk: Buffer) => {
@@ -78,14 +94,23 @@ export function runCommand(
       reject(new ShellError(display, 127, null));
       deps.line('stderr', deps.mask(`${display}: ${error.message}`));
     });
-    child.on('close', (code, signal) => {
+    let settled = false;
+    const finish = (code: number | null, signal: NodeJS.Signals | null) => {
+      if (settled) return;
+      settled = true;
       deps.signal.removeEventListener('abort', onAbort);
+      // A backgrounded process (`server &`) may hold the pipes open: stop reading them.
+      child.stdout?.destroy();
+      child.stderr?.destroy();
       for (const stream of ['stdout', 'stderr'] as const) if (pending[stream]) emit(stream, pending[stream]);
       const exitCode = code ?? (signal ? 128 + signalNumber(signal) : 1);
       const result = { exitCode, stdout: captured.stdout, stderr: captured.stderr };
       if (exitCode !== 0 && !options.allowFailure) reject(new ShellError(display, exitCode, signal));
       else resolve(result);
-    });
+    };
+    child.on('close', finish);
+    // Output still buffered when the command exits arrives within a moment; don't wait on pipes longer.
+    child.on('exit', (code, signal) => setTimeout(() => finish(code, signal), 100));
   });
 }
 

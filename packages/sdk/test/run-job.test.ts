@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { buildJobs, type JobRuntime, type LogRecord, Masker, pipeline, runJob } from '../src/index.js';
+import { killSpawnedGroups } from '../src/shell.js';
 
 function runtime(overrides: Partial<JobRuntime> = {}) {
   const records: LogRecord[] = [];
@@ -140,3 +142,26 @@ describe('Masker', () => {
     expect(masker.mask('x abcdef y abc line2')).toBe('x *** y *** ***');
   });
 });
+
+describe('killSpawnedGroups', () => {
+  it('does not wait for backgrounded processes, and kills them when the job ends', async () => {
+    const p = pipeline((b) => void b.job('j', (ctx) => ctx.sh('sleep 30 & echo $!')));
+    const { rt, records } = runtime();
+    expect((await runJob(jobOf(p, 'j'), rt)).ok).toBe(true);
+    const pid = Number(records[0]?.msg);
+    expect(isAlive(pid)).toBe(true);
+    killSpawnedGroups();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(isAlive(pid)).toBe(false);
+  });
+});
+
+/** Running (a killed process can linger as a zombie until its new parent reaps it). */
+function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
