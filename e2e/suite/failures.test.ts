@@ -149,7 +149,7 @@ describe('failure classification, retries and drain across processes', () => {
   });
 
   it('4: a SIGTERMed runner finishes its node and claims nothing new', async () => {
-    const slowId = await triggerFixture(stack, 'slow', { seconds: '4' });
+    const slowId = await triggerFixture(stack, 'slow', { seconds: '10' });
     const running = await nodeRunning(stack.controller, slowId, 'work');
     const busy = stack.runners.get(running.runner_id!)!;
     expect(busy).toBeDefined();
@@ -165,15 +165,16 @@ describe('failure classification, retries and drain across processes', () => {
       await triggerFixture(stack, 'quick', { word: 'one' }),
       await triggerFixture(stack, 'quick', { word: 'two' }),
     ];
-    const claimedAfter = metricValue(await scrape(busy.metricsUrl), 'sparkwing_runner_claims_total', {
-      outcome: 'claimed',
-    });
-    expect(claimedAfter).toBe(claimedBefore);
     for (const id of quickIds) {
       const detail = await waitForRun(stack.controller, id);
       expect(detail.run.status).toBe('success');
       for (const node of detail.nodes) expect(node.runner_id).not.toBe(busy.id);
     }
+    // Still draining its node: its own counter shows it claimed nothing since SIGTERM.
+    const claimedAfter = metricValue(await scrape(busy.metricsUrl), 'sparkwing_runner_claims_total', {
+      outcome: 'claimed',
+    });
+    expect(claimedAfter).toBe(claimedBefore);
     const slow = await waitForRun(stack.controller, slowId);
     expect(slow.run.status).toBe('success');
     expect(nodeOf(slow, 'work').runner_id).toBe(busy.id);
