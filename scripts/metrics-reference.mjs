@@ -59,7 +59,11 @@ export const SERVICES = [
  * (main.ts, SPARKWING_DISPATCHER=kubernetes). Construct it the same way, never started, against a
  * kubeconfig naming an unreachable API server (construction does no I/O), so those families are listed too.
  */
-function registerKubernetesDispatcher(mod, registry) {
+async function registerKubernetesDispatcher(mod, registry) {
+  // Loaded on demand by the controller (main.ts does the same), so importing the package stays light.
+  const KubernetesDispatcher = mod.loadKubernetesDispatcher
+    ? await mod.loadKubernetesDispatcher()
+    : mod.KubernetesDispatcher;
   const dir = mkdtempSync(join(tmpdir(), 'sparkwing-metrics-ref-'));
   const kubeconfig = join(dir, 'kubeconfig');
   writeFileSync(
@@ -76,7 +80,7 @@ function registerKubernetesDispatcher(mod, registry) {
   );
   try {
     const quiet = { debug() {}, info() {}, warn() {}, error() {}, child: () => quiet };
-    new mod.KubernetesDispatcher({
+    new KubernetesDispatcher({
       queue: { on: () => () => {}, storeDeathLog: () => {} },
       registry,
       logger: quiet,
@@ -109,7 +113,7 @@ export async function serviceFamilies(spec) {
     if (typeof mod[factory] !== 'function') throw new Error(`${spec.service} does not export ${factory}`);
     const registry = findRegistry(mod[factory]({ defaultMetrics: true }));
     if (!registry) throw new Error(`${spec.service}.${factory}() returned no prom-client registry`);
-    spec.extend?.(mod, registry);
+    await spec.extend?.(mod, registry);
     for (const json of await registry.getMetricsAsJSON()) {
       const metric = registry.getSingleMetric(json.name);
       // `service` is the registry's default label on every series; listed once in the page header.
