@@ -51,13 +51,20 @@ describe('failure classification, retries and drain across processes', () => {
     const repo = join(stack.dir, 'scenarios');
     await gitCopy(repoPath('e2e/suite/fixtures/scenarios'), repo);
     const marker = join(stack.dir, 'flaky-marker');
-    const result = await cli(['pipeline', 'trigger', 'failures', '--arg', `marker=${marker}`], repo, env);
+    const result = await cli(
+      ['pipeline', 'trigger', 'failures', '--arg', `marker=${marker}`, '--follow-logs'],
+      repo,
+      env,
+    );
     expect(result.code, result.stderr).toBe(1);
     expect(result.stdout).toMatch(/run failed/);
     expect(result.stdout).toContain(`reason: timeout (${FAILURE_REASON_HELP.timeout.title})`);
     expect(result.stdout).toContain(`what to do: ${FAILURE_REASON_HELP.verify.todo}`);
     expect(result.stdout).toContain('✗ broken (exit code 3)');
     expect(result.stdout).toContain('about to fail');
+    // Live logs follow the retried node into its second attempt.
+    expect(result.stdout).toContain('flaky │ first attempt fails');
+    expect(result.stdout).toContain('flaky │ second attempt passes');
     const runId = /(run_[a-z0-9]+)/.exec(result.stdout)![1]!;
 
     const detail = await stack.controller.getRun(runId);
@@ -82,6 +89,12 @@ describe('failure classification, retries and drain across processes', () => {
     expect(await nodeLog(stack.logs, runId, 'broken')).toContain('about to fail');
     expect(await nodeLog(stack.logs, runId, 'too-slow')).toContain('sleeping past the timeout');
     expect(await nodeLog(stack.logs, runId, 'flaky')).toContain('second attempt passes');
+
+    // --follow on a finished run with a skipped node (which never writes a final record) still returns.
+    const followed = await cli(['runs', 'logs', runId, '--follow', '--profile', 'e2e'], repo, env);
+    expect(followed.code, followed.stderr).toBe(0);
+    expect(followed.stdout).toContain('broken │ about to fail');
+    expect(followed.stdout).toContain('flaky │ second attempt passes');
 
     const errors = await cli(['runs', 'errors', runId, '--profile', 'e2e', '-o', 'json'], repo, env);
     expect(errors.code, errors.stderr).toBe(0);

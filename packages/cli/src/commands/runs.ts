@@ -1,5 +1,10 @@
 import { ClientError } from '@sparkwing/client';
-import { isTerminalRunStatus, RUN_STATUSES } from '@sparkwing/contracts';
+import {
+  isTerminalNodeStatus,
+  isTerminalRunStatus,
+  type LogRecord,
+  RUN_STATUSES,
+} from '@sparkwing/contracts';
 import { type Command, Option } from 'commander';
 import { type Backend, describeClientError, openBackend } from '../remote/backend.js';
 import {
@@ -22,6 +27,57 @@ interface Common {
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
+}
+
+/**
+ * Streams each node until its final record. A node that ends without ever starting (skipped, cancelled
+ * while pending) writes no final record, so the run is polled and such streams are stopped; once the run is
+ * over, the rest get a short grace to deliver their last lines.
+ */
+async function followLogs(
+  backend: Backend,
+  runId: string,
+  nodes: string[],
+  emit: (nodeId: string, record: LogRecord) => void,
+): Promise<void> {
+  const aborts = new Map(nodes.map((nodeId) => [nodeId, new AbortController()]));
+  let done = false;
+  const streams = Promise.all(
+    nodes.map(async (nodeId) => {
+      const signal = aborts.get(nodeId)!.signal;
+      let last = 0;
+      const seen = (record: LogRecord) => {
+        last = record.seq;
+        emit(nodeId, record);
+      };
+      for await (const record of backend.logs.stream(runId, nodeId, { signal })) seen(record);
+      // A stream ends at the first final record; a retried node writes more attempts after it.
+      while (!signal.aborted) {
+        const node = await backend.controller.getNode(runId, nodeId);
+        for (const record of await backend.logs.read(runId, nodeId, { afterSeq: last })) seen(record);
+        if (isTerminalNodeStatus(node.status)) return;
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+      }
+    }),
+  ).finally(() => {
+    done = true;
+  });
+  const watch = (async () => {
+    let graceUntil: number | null = null;
+    while (!done) {
+      const detail = await backend.controller.getRun(runId);
+      for (const node of detail.nodes) {
+        if (isTerminalNodeStatus(node.status) && !node.started_at) aborts.get(node.id)?.abort();
+      }
+      if (isTerminalRunStatus(detail.run.status)) graceUntil ??= Date.now() + 3_000;
+      if (graceUntil !== null && Date.now() > graceUntil) {
+        for (const controller of aborts.values()) controller.abort();
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+  })();
+  await Promise.all([streams, watch]);
 }
 
 /** Opens the local store, or the controller of `--profile`, runs `body`, and explains API errors. */
@@ -119,17 +175,13 @@ export function registerRunsCommands(program: Command, paths: () => CliPaths): v
             `run ${runId} has no node "${opts.node}" (nodes: ${detail.nodes.map((node) => node.id).join(', ')})`,
           );
         }
-        const emit = (nodeId: string, record: { seq: number; ts: string; stream: string; msg: string }) => {
+        const emit = (nodeId: string, record: LogRecord) => {
           if (opts.output === 'json')
             process.stdout.write(`${JSON.stringify({ node_id: nodeId, ...record })}\n`);
           else process.stdout.write(`${nodes.length > 1 ? `${nodeId} │ ` : ''}${record.msg}\n`);
         };
         if (opts.follow) {
-          await Promise.all(
-            nodes.map(async (nodeId) => {
-              for await (const record of backend.logs.stream(runId, nodeId)) emit(nodeId, record);
-            }),
-          );
+          await followLogs(backend, runId, nodes, emit);
           return 0;
         }
         for (const nodeId of nodes) {

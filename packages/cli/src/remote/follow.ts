@@ -1,5 +1,10 @@
 import type { ControllerClient, LogsClient } from '@sparkwing/client';
-import { isTerminalRunStatus, type RunDetail } from '@sparkwing/contracts';
+import {
+  isTerminalNodeStatus,
+  isTerminalRunStatus,
+  type NodeStatus,
+  type RunDetail,
+} from '@sparkwing/contracts';
 import type { Reporter } from '../local/render.js';
 
 export interface FollowOptions {
@@ -17,7 +22,31 @@ export interface FollowOptions {
 export async function followRun(options: FollowOptions): Promise<RunDetail> {
   const seen = new Map<string, string>();
   const streams = new Map<string, Promise<void>>();
+  const latest = new Map<string, NodeStatus>();
   const abort = new AbortController();
+  const { logs, runId } = options;
+  const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  /** Streams a node's lines; a stream ends at the first final record, so a retried node is read on by polling. */
+  const streamNode = async (nodeId: string, logLines: (nodeId: string, line: string) => void) => {
+    let last = 0;
+    try {
+      for await (const record of logs.stream(runId, nodeId, { signal: abort.signal })) {
+        last = record.seq;
+        logLines(nodeId, record.msg);
+      }
+      while (!abort.signal.aborted) {
+        const terminal = isTerminalNodeStatus(latest.get(nodeId) ?? 'running');
+        for (const record of await logs.read(runId, nodeId, { afterSeq: last })) {
+          last = record.seq;
+          logLines(nodeId, record.msg);
+        }
+        if (terminal) return;
+        await pause(500);
+      }
+    } catch (error) {
+      if (!abort.signal.aborted) logLines(nodeId, `(log stream ended: ${(error as Error).message})`);
+    }
+  };
   options.signal?.addEventListener('abort', () => abort.abort(), { once: true });
   const pollMs = options.pollMs ?? 500;
   try {
@@ -29,23 +58,10 @@ export async function followRun(options: FollowOptions): Promise<RunDetail> {
           seen.set(node.id, key);
           options.reporter.node(node);
         }
+        latest.set(node.id, node.status);
         const logLines = options.logLines;
         if (logLines && !streams.has(node.id) && (node.status === 'running' || node.finished_at)) {
-          streams.set(
-            node.id,
-            (async () => {
-              try {
-                for await (const record of options.logs.stream(options.runId, node.id, {
-                  signal: abort.signal,
-                })) {
-                  logLines(node.id, record.msg);
-                }
-              } catch (error) {
-                if (!abort.signal.aborted)
-                  logLines(node.id, `(log stream ended: ${(error as Error).message})`);
-              }
-            })(),
-          );
+          streams.set(node.id, streamNode(node.id, logLines));
         }
       }
       if (isTerminalRunStatus(detail.run.status)) {
