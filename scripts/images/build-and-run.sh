@@ -17,7 +17,7 @@
 # Usage: bash scripts/images/build-and-run.sh [service ...]     (default: all five)
 # Env:   SPARKWING_IMAGE_TAG (default dev), SPARKWING_IMAGES_STATE (config dir, default /var/lib/sparkwing-images),
 #        DEBIAN_MIRROR (default http://deb.debian.org/debian), HEALTH_TIMEOUT seconds (default 60),
-#        SPARKWING_IMAGE_BUILD_JOBS (concurrent builds after the first, default 1),
+#        SPARKWING_IMAGE_BUILD_JOBS (concurrent builds after the first, default 2),
 #        SPARKWING_NATIVE_CFLAGS (C flags for native modules built from source, default -O0).
 set -euo pipefail
 shopt -s lastpipe
@@ -164,10 +164,9 @@ build_one() { # build_one SERVICE: builds the image, records its seconds in $STA
   fi
   echo $((SECONDS - t0)) >"$STATE/build-$svc.secs"
 }
-# The first build creates the shared workspace stage; the others reuse it. They run one at a time by
-# default: buildah 1.28's layer cache can pick another build's layer as a parent when builds run
-# concurrently (seen here: the cache image inherited the runner's apt layer), so parallelism is opt-in.
-jobs_max=${SPARKWING_IMAGE_BUILD_JOBS:-1}
+# The first build creates the shared workspace stage; the others reuse it and run two at a time (most of
+# their time is tsup, pnpm deploy and layer commits, which leave the second core idle).
+jobs_max=${SPARKWING_IMAGE_BUILD_JOBS:-2}
 rm -f "$STATE"/build-*.secs
 log "building ${SERVICES[0]} (with the shared workspace stage)"
 build_one "${SERVICES[0]}" || true
@@ -188,10 +187,12 @@ for svc in "${SERVICES[@]}"; do
   build_secs[$svc]=$(cat "$STATE/build-$svc.secs")
   user=$(podman image inspect --format '{{ .Config.User }}' "localhost/sparkwing-$svc:$TAG")
   case "$user" in ''|0|0:*|root|root:*) die "$svc image runs as root (USER '$user')" ;; esac
-  # Only the runner image carries git (and tini): anything else means a mixed-up layer cache.
+  # The runner (pipelines) and the cache (mirrors, archives) run git; the others must not carry it.
   has_git=$(podman run --rm --network none --entrypoint sh "localhost/sparkwing-$svc:$TAG" -c 'command -v git || true')
-  if [ "$svc" = runner ] && [ -z "$has_git" ]; then die "runner image has no git"; fi
-  if [ "$svc" != runner ] && [ -n "$has_git" ]; then die "$svc image unexpectedly contains git: layer cache mix-up"; fi
+  case $svc in
+    runner|cache) [ -n "$has_git" ] || die "$svc image has no git" ;;
+    *) [ -z "$has_git" ] || die "$svc image unexpectedly contains git" ;;
+  esac
   size=$(podman image inspect --format '{{ .Size }}' "localhost/sparkwing-$svc:$TAG")
   log "built $svc in ${build_secs[$svc]}s (user $user, $((size / 1024 / 1024)) MiB)"
 done
