@@ -32,7 +32,8 @@ describe('RBAC for the Kubernetes dispatcher', () => {
       pods: ['get', 'list', 'watch'],
       // Seed 004: the log tail of an abnormally ended runner pod is read before the Job's TTL reaps it.
       'pods/log': ['get'],
-      secrets: ['create', 'delete', 'get'],
+      // patch: the dispatcher attaches each token Secret to its Job and refreshes the token of a waiting pod.
+      secrets: ['create', 'delete', 'get', 'patch'],
       events: ['list'],
     });
     for (const rule of role.rules as Rule[]) {
