@@ -12,6 +12,8 @@ export const configSchema = z.object({
   SPARKWING_DATA_DIR: z.string().min(1).default('/data'),
   // Seed admin token stored (hashed) at start; without one a token is generated into the data dir.
   SPARKWING_ADMIN_TOKEN: z.string().min(16).optional(),
+  // Seed runner token (nodes.claim + runs.read) the warm pool and dispatched workers share; stored hashed.
+  SPARKWING_RUNNER_TOKEN: z.string().min(16).optional(),
   // HMAC key for node tokens (shared with logs and cache); generated into the data dir if unset.
   SPARKWING_SIGNING_KEY: z.string().min(16).optional(),
   // Key that encrypts stored secrets (any string, hashed to 256 bits); generated into the data dir if unset.

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { type Logger, silentLogger } from '@sparkwing/telemetry';
-import { ensureAdminToken } from './auth/bootstrap.js';
+import { ensureAdminToken, ensureRunnerToken } from './auth/bootstrap.js';
 import { TokenStore } from './auth/token-store.js';
 import { type Clock, systemClock } from './clock.js';
 import { createApp } from './app.js';
@@ -25,6 +25,8 @@ export interface ControllerOptions {
   secretKey?: string;
   /** Seed admin token (stored hashed if not yet stored). */
   adminToken?: string;
+  /** Seed runner token (scopes nodes.claim and runs.read), stored hashed if not yet stored. */
+  runnerToken?: string;
   webhookSecret?: string;
   /** Accept `local_path` triggers (local mode). Default false. */
   allowLocalPath?: boolean;
@@ -71,6 +73,7 @@ export function createController(options: ControllerOptions): Controller {
   const metrics = options.metrics ?? createControllerMetrics();
   const tokens = new TokenStore(db, clock);
   const adminToken = ensureAdminToken(tokens, options.dataDir, logger, options.adminToken);
+  if (options.runnerToken) ensureRunnerToken(tokens, logger, options.runnerToken);
   const secrets = new SecretStore(db, clock, secretKey);
   const queue = new QueueService({ db, metrics, signingKey, settings: options.settings, clock, logger });
   const sweeper = new Sweeper(queue, options.sweepIntervalMs ?? 5_000, logger);

@@ -26,6 +26,7 @@ async function main(): Promise<void> {
     signingKey: config.SPARKWING_SIGNING_KEY,
     secretKey: config.SPARKWING_SECRET_KEY,
     adminToken: config.SPARKWING_ADMIN_TOKEN,
+    runnerToken: config.SPARKWING_RUNNER_TOKEN,
     webhookSecret: config.GITHUB_WEBHOOK_SECRET,
     settings: {
       leaseMs: config.SPARKWING_LEASE_DURATION,

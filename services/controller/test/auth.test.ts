@@ -157,4 +157,20 @@ describe('admin token bootstrap', () => {
     expect(again.tokens.list().filter((t) => t.scopes.includes('admin'))).toHaveLength(1);
     again.close();
   });
+
+  it('stores a seed runner token that can claim and read runs but not trigger', async () => {
+    const runnerToken = 'swt_seed-runner-token-0123456789';
+    h = harness({ runnerToken });
+    const runner = h.client(runnerToken);
+    expect((await runner.introspect()).scopes).toEqual(['nodes.claim', 'runs.read']);
+    await expect(runner.claim({ runner_id: 'r1', wait_ms: 0 })).resolves.toBeNull();
+    await expect(runner.listRuns()).resolves.toMatchObject({ runs: [] });
+    const denied = await errorOf(runner.trigger({ pipeline: 'demo' }));
+    expect(denied.status).toBe(403);
+    const { createController } = await import('../src/index.js');
+    const again = createController({ dataDir: h.dir, runnerToken });
+    expect(again.tokens.list().filter((t) => t.kind === 'runner')).toHaveLength(1);
+    again.close();
+  });
 });
+

@@ -33,3 +33,14 @@ export function ensureAdminToken(
   }
   return existsSync(file) ? readFileSync(file, 'utf8').trim() : null;
 }
+
+/**
+ * Stores a seed runner token (`SPARKWING_RUNNER_TOKEN`, shared with the warm pool and dispatched workers
+ * through one Secret) with the scopes runners need: claiming, and reading their run (plan inputs, outputs
+ * of needed jobs). Nothing happens when it is already stored.
+ */
+export function ensureRunnerToken(store: TokenStore, logger: Logger, seed: string): void {
+  if (store.isStored(seed)) return;
+  store.create({ name: 'runner (seed)', kind: 'runner', scopes: ['nodes.claim', 'runs.read'] }, seed);
+  logger.info('runner token stored from SPARKWING_RUNNER_TOKEN');
+}
