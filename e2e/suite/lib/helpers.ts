@@ -110,17 +110,9 @@ export async function gitCopy(source: string, dest: string): Promise<void> {
   await git(dest, 'commit', '-q', '-m', 'initial');
 }
 
-/**
- * A committed copy of examples/hello for cluster runs. Its smoke job runs the `dist/greet.mjs` its build job
- * wrote, which only works when nodes share a working tree (local mode); on separate runners each node gets a
- * fresh checkout, so the copy commits `dist/greet.mjs` too.
- */
+/** A committed copy of examples/hello for cluster runs (its jobs pass the build artifact as an output). */
 export async function helloCopy(dest: string): Promise<void> {
   await gitCopy(repoPath('examples/hello'), dest);
-  mkdirSync(join(dest, 'dist'), { recursive: true });
-  cpSync(join(dest, 'src', 'greet.mjs'), join(dest, 'dist', 'greet.mjs'));
-  await git(dest, 'add', 'dist/greet.mjs');
-  await git(dest, 'commit', '-q', '-m', 'prebuilt dist for cluster runs');
 }
 
 /** Runs the built CLI with its config and home under `env`. */

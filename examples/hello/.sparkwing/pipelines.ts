@@ -1,3 +1,4 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { pipeline } from '@sparkwing/sdk';
 
 /** lint ∥ test → build → smoke (verified). */
@@ -26,14 +27,20 @@ export const hello = pipeline(
         async (ctx) => {
           const tests = ctx.output(test);
           await ctx.sh(`echo "built with ${tests.passed} passing tests" > dist/BUILD_INFO`);
-          return { artifact: 'dist/greet.mjs', tests: tests.passed };
+          // Jobs may run on different runners: the artifact travels as an output, not through the disk.
+          const source = await readFile('dist/greet.mjs', 'utf8');
+          return { artifact: 'dist/greet.mjs', tests: tests.passed, source };
         },
         { needs: ['compile'] },
       )
       .resources({ cpu: '500m', memory: '256Mi' });
 
     p.job('smoke', async (ctx) => {
-      const out = await ctx.exec('node', ['dist/greet.mjs', ctx.args.name ?? 'sparkwing']);
+      // A job made of steps outputs an object of its steps' outputs.
+      const built = ctx.output<{ stamp: { artifact: string; source: string } }>('build').stamp;
+      await mkdir('dist', { recursive: true });
+      await writeFile(built.artifact, built.source);
+      const out = await ctx.exec('node', [built.artifact, ctx.args.name ?? 'sparkwing']);
       return { greeting: out.stdout.trim() };
     })
       .needs(build)
