@@ -15,11 +15,7 @@ if [ "$status" -ne 0 ]; then
   exit "$status"
 fi
 
-if node packages/cli/bin/sparkwing.js dashboard --help >/dev/null 2>&1; then
-  echo
-  echo "== local dashboard"
-  node packages/cli/bin/sparkwing.js dashboard start
-  echo "open http://127.0.0.1:4343 to see the run (stop it with: node packages/cli/bin/sparkwing.js dashboard kill)"
-else
-  echo "(the local dashboard is not available in this build)"
-fi
+echo
+echo "== local dashboard"
+node packages/cli/bin/sparkwing.js dashboard start
+echo "open http://127.0.0.1:4343 to see the run (stop it with: node packages/cli/bin/sparkwing.js dashboard kill)"
