@@ -28,6 +28,8 @@ describe('logs_auth: the logs service rejects the runner', () => {
       status: 'failed',
       result: { failure_reason: 'logs_auth' },
     });
+    // The plan never spread: a run that cannot store its output stops at `_plan`.
+    expect(detail.nodes.map((node) => node.id)).toEqual(['_plan']);
     // Nothing the runner wrote was stored: every append was refused.
     const stored = await stack.logs.read(runId, '_plan');
     expect(stored).toEqual([]);

@@ -195,8 +195,13 @@ async function executeNode(claim: ClaimResponse, deps: ExecutorDeps): Promise<No
     Object.assign(execution, verdict);
     if (exit.message?.type === 'result' && exit.message.result.ok) output = exit.message.result.output;
     if (exit.message?.type === 'plan' && verdict.outcome === 'success' && !lease.lost) {
-      await deps.controller.plan(run.id, exit.message.plan, lease.token);
-      line('system', `plan posted: ${exit.message.plan.nodes.map((n) => n.id).join(', ')}`);
+      // A run whose output cannot be stored must not spread: confirm the logs are accepted before the plan
+      // makes its jobs claimable (the finish report then fails `_plan` with logs_auth).
+      await Promise.resolve(shipper.flush()).catch(() => undefined);
+      if (!shipper.authFailed) {
+        await deps.controller.plan(run.id, exit.message.plan, lease.token);
+        line('system', `plan posted: ${exit.message.plan.nodes.map((n) => n.id).join(', ')}`);
+      }
     }
   } catch (error) {
     if (error instanceof ClientError && error.status === 409) lease.markLost();
