@@ -368,6 +368,26 @@ describe('live: a run through real services, scraped by a real Prometheus', () =
     const nodes = new Set(spans.map((s) => s.attributes['cicd.pipeline.task.name']).filter(Boolean));
     expect([...nodes].sort()).toEqual(['_plan', 'build', 'test']);
     for (const span of spans) expect(span.attributes['cicd.pipeline.run.id'], span.name).toBe(pipelineRunId);
+    // The controller's own spans: the trigger, each node's queue wait up to its claim, and the run's root.
+    expect(names).toContain('sparkwing-controller run.trigger');
+    const claims = spans.filter((s) => s.service === 'sparkwing-controller' && s.name === 'node.claim');
+    expect(claims.map((s) => s.attributes['cicd.pipeline.task.name']).sort()).toEqual([
+      '_plan',
+      'build',
+      'test',
+    ]);
+    const root = await until(
+      'the run root span',
+      async () =>
+        otlp.spans.find(
+          (s) => s.traceId === traceId && s.service === 'sparkwing-controller' && s.name.startsWith('run '),
+        ),
+      10_000,
+    );
+    expect(root.parentSpanId).toBeUndefined();
+    expect(root.attributes['cicd.pipeline.result']).toBe('success');
+    const rootChildren = spans.filter((s) => s.parentSpanId === root.spanId);
+    expect(rootChildren.length).toBeGreaterThan(0);
   });
 
   it("the hand-driven run's spans from controller and logs form one trace, with log records", async () => {

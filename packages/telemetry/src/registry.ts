@@ -23,7 +23,7 @@ export function createServiceRegistry(
 ): ServiceRegistry {
   const registry = new Registry();
   registry.setDefaultLabels({ service });
-  if (options.defaultMetrics) collectDefaultMetrics({ register: registry, prefix: 'sparkwing_process_' });
+  if (options.defaultMetrics) collectDefaultMetrics({ register: registry, prefix: 'sparkwing_' });
   const requests = new Counter({
     name: 'sparkwing_http_requests_total',
     help: 'HTTP requests by route template, method and status',

@@ -1,6 +1,7 @@
 import { type ClaimResponse, labelsSatisfy } from '@sparkwing/contracts';
 import type { QueueCore } from './core.js';
 import { iso, toNode, toRun } from './mappers.js';
+import { recordClaimSpan } from './spans.js';
 import type { TxContext } from './tx.js';
 
 export interface ClaimFilter {
@@ -37,6 +38,11 @@ function lease(core: QueueCore, ctx: TxContext, pk: number, holder: string): Cla
   const attempts = q.attemptsOf.all({ runId: row.runId, nodeId: row.nodeId });
   core.metrics.nodesClaimed.inc();
   if (row.readyAt !== null) core.metrics.queueWait.observe(Math.max(0, now - row.readyAt) / 1_000);
+  recordClaimSpan(
+    { runId: row.runId, pipeline: run.pipeline, nodeId: row.nodeId, attempt: row.attempt, holder },
+    row.readyAt,
+    now,
+  );
   return {
     run: toRun(run),
     node: toNode(claimed, attempts),

@@ -13,6 +13,7 @@ import type { QueueCore } from './core.js';
 import { toRun } from './mappers.js';
 import { requireLease } from './node-ops.js';
 import { advanceRun, markReady } from './scheduler.js';
+import { recordTriggerSpan } from './spans.js';
 import type { TxContext } from './tx.js';
 
 export interface TriggerInput {
@@ -77,6 +78,7 @@ export function insertRun(ctx: TxContext, input: TriggerInput): TriggerResult {
     .returning({ pk: nodes.pk })
     .get();
   markReady(ctx, { pk: planNode.pk, runId, nodeId: PLAN_NODE_ID, attempt: 1, requires: [] });
+  recordTriggerSpan(runId, input.pipeline, input.trigger.kind, ctx.now);
   return { runId, created: true };
 }
 

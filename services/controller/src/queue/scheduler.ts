@@ -3,6 +3,7 @@ import { and, asc, eq, inArray } from 'drizzle-orm';
 import { type FinishedBy, nodeAttempts, nodes, runs } from '../db/schema.js';
 import { NO_REASON } from '../metrics.js';
 import type { NodeRow } from './mappers.js';
+import { recordRunEndSpan } from './spans.js';
 import type { TxContext } from './tx.js';
 
 /** Failures the controller never retries: waiting longer for a runner would not help. */
@@ -231,4 +232,5 @@ function finishRun(ctx: TxContext, runId: string, cancelRequested: boolean): voi
     .run();
   ctx.metrics.runsTotal.inc({ pipeline: run.pipeline, status });
   ctx.metrics.runDuration.observe(Math.max(0, ctx.now - run.createdAt) / 1_000);
+  recordRunEndSpan(run, status, withReason?.failureReason ?? null, ctx.now);
 }
