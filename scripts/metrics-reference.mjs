@@ -165,7 +165,7 @@ export async function render() {
       parts.push(
         '### Process metrics',
         '',
-        'prom-client default metrics, prefixed `sparkwing_process_`.',
+        'prom-client default metrics, prefixed `sparkwing_` (`sparkwing_process_*`, `sparkwing_nodejs_*`).',
         '',
       );
       parts.push(table(proc), '');
