@@ -8,6 +8,7 @@ source scripts/lib.sh
 apt_ensure chromium chromium
 apt_ensure promtool prometheus
 install_and_build
+pnpm_cmd exec biome ci . --reporter=summary
 mkdir -p test-artifacts
 status=0
 pnpm_cmd exec vitest run || status=$?

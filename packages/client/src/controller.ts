@@ -72,7 +72,9 @@ export class ControllerClient {
   }
 
   cancelRun(runId: string) {
-    return this.http.call('POST', `/api/v1/runs/${enc(runId)}/cancel`, { schema: z.object({ run: runSchema }) });
+    return this.http.call('POST', `/api/v1/runs/${enc(runId)}/cancel`, {
+      schema: z.object({ run: runSchema }),
+    });
   }
 
   retryRun(runId: string) {
@@ -97,15 +99,27 @@ export class ControllerClient {
 
   /** Long-polls for work; `null` when nothing matched within `wait_ms`. */
   claim(body: ClaimRequest, signal?: AbortSignal) {
-    return this.http.callOrEmpty('POST', '/api/v1/nodes/claim', { body, schema: claimResponseSchema, signal });
+    return this.http.callOrEmpty('POST', '/api/v1/nodes/claim', {
+      body,
+      schema: claimResponseSchema,
+      signal,
+    });
   }
 
   plan(runId: string, body: PlanRequest, nodeToken: string) {
-    return this.http.call('POST', `/api/v1/runs/${enc(runId)}/plan`, { body, token: nodeToken, schema: runDetailSchema });
+    return this.http.call('POST', `/api/v1/runs/${enc(runId)}/plan`, {
+      body,
+      token: nodeToken,
+      schema: runDetailSchema,
+    });
   }
 
   startNode(runId: string, nodeId: string, nodeToken: string, body: { runner_id?: string } = {}) {
-    return this.http.call('POST', `${nodePath(runId, nodeId)}/start`, { body, token: nodeToken, schema: nodeSchema });
+    return this.http.call('POST', `${nodePath(runId, nodeId)}/start`, {
+      body,
+      token: nodeToken,
+      schema: nodeSchema,
+    });
   }
 
   heartbeatNode(runId: string, nodeId: string, nodeToken: string, body: { status_detail?: string } = {}) {
@@ -117,11 +131,19 @@ export class ControllerClient {
   }
 
   finishNode(runId: string, nodeId: string, nodeToken: string, body: NodeFinishRequest) {
-    return this.http.call('POST', `${nodePath(runId, nodeId)}/finish`, { body, token: nodeToken, schema: nodeSchema });
+    return this.http.call('POST', `${nodePath(runId, nodeId)}/finish`, {
+      body,
+      token: nodeToken,
+      schema: nodeSchema,
+    });
   }
 
   postMetrics(runId: string, nodeId: string, nodeToken: string, points: MetricPoint[]) {
-    return this.http.call('POST', `${nodePath(runId, nodeId)}/metrics`, { body: { points }, token: nodeToken, schema: okSchema });
+    return this.http.call('POST', `${nodePath(runId, nodeId)}/metrics`, {
+      body: { points },
+      token: nodeToken,
+      schema: okSchema,
+    });
   }
 
   getMetrics(runId: string, nodeId: string) {

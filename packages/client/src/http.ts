@@ -48,7 +48,11 @@ export class HttpClient {
   }
 
   /** Sends a request; 2xx bodies are validated with `schema`, no schema (or 204) yields `null`. */
-  async call<S extends z.ZodType>(method: string, path: string, options: CallOptions<S> = {}): Promise<z.infer<S>> {
+  async call<S extends z.ZodType>(
+    method: string,
+    path: string,
+    options: CallOptions<S> = {},
+  ): Promise<z.infer<S>> {
     const response = await this.send(method, path, options);
     if (response.status === 204 || !options.schema) {
       await response.body?.cancel();
@@ -58,7 +62,11 @@ export class HttpClient {
   }
 
   /** Like `call` but a 204 is `null` (the long-poll claim's "nothing ready"). */
-  async callOrEmpty<S extends z.ZodType>(method: string, path: string, options: CallOptions<S> & { schema: S }) {
+  async callOrEmpty<S extends z.ZodType>(
+    method: string,
+    path: string,
+    options: CallOptions<S> & { schema: S },
+  ) {
     const response = await this.send(method, path, options);
     if (response.status === 204) {
       await response.body?.cancel();
@@ -68,7 +76,11 @@ export class HttpClient {
   }
 
   /** The raw response for streaming routes (SSE, NDJSON, tarballs); non-2xx still throws. */
-  async raw(method: string, path: string, options: Omit<CallOptions<undefined>, 'schema'> & { headers?: Record<string, string> } = {}) {
+  async raw(
+    method: string,
+    path: string,
+    options: Omit<CallOptions<undefined>, 'schema'> & { headers?: Record<string, string> } = {},
+  ) {
     return this.send(method, path, options);
   }
 
@@ -81,7 +93,11 @@ export class HttpClient {
     for (const [key, value] of Object.entries(options.query ?? {})) {
       if (value !== undefined) url.searchParams.set(key, String(value));
     }
-    const headers: Record<string, string> = { 'user-agent': this.userAgent, accept: 'application/json', ...options.headers };
+    const headers: Record<string, string> = {
+      'user-agent': this.userAgent,
+      accept: 'application/json',
+      ...options.headers,
+    };
     const token = options.token ?? this.token;
     if (token) headers.authorization = `Bearer ${token}`;
     if (options.body !== undefined) headers['content-type'] = 'application/json';
@@ -100,10 +116,19 @@ export class HttpClient {
     return response;
   }
 
-  private async parse<S extends z.ZodType>(response: Response, schema: S, method: string, path: string): Promise<z.infer<S>> {
+  private async parse<S extends z.ZodType>(
+    response: Response,
+    schema: S,
+    method: string,
+    path: string,
+  ): Promise<z.infer<S>> {
     const parsed = schema.safeParse(await response.json());
     if (!parsed.success) {
-      throw new ClientError(response.status, 'bad_response', `unexpected response from ${method} ${path}: ${parsed.error.message}`);
+      throw new ClientError(
+        response.status,
+        'bad_response',
+        `unexpected response from ${method} ${path}: ${parsed.error.message}`,
+      );
     }
     return parsed.data;
   }
@@ -113,8 +138,17 @@ async function toClientError(response: Response): Promise<ClientError> {
   const text = await response.text();
   try {
     const envelope = errorEnvelopeSchema.parse(JSON.parse(text));
-    return new ClientError(response.status, envelope.error.code, envelope.error.message, envelope.error.request_id);
+    return new ClientError(
+      response.status,
+      envelope.error.code,
+      envelope.error.message,
+      envelope.error.request_id,
+    );
   } catch {
-    return new ClientError(response.status, `http_${response.status}`, text.slice(0, 500) || response.statusText);
+    return new ClientError(
+      response.status,
+      `http_${response.status}`,
+      text.slice(0, 500) || response.statusText,
+    );
   }
 }

@@ -11,7 +11,11 @@ function fakeFetch(status: number, body: unknown, seen: Request[] = []) {
 describe('ControllerClient', () => {
   it('sends the bearer and validates the response', async () => {
     const seen: Request[] = [];
-    const client = new ControllerClient({ baseUrl: 'http://127.0.0.1:1/', token: 't0k', fetch: fakeFetch(202, { run_id: 'run_1' }, seen) });
+    const client = new ControllerClient({
+      baseUrl: 'http://127.0.0.1:1/',
+      token: 't0k',
+      fetch: fakeFetch(202, { run_id: 'run_1' }, seen),
+    });
     await expect(client.trigger({ pipeline: 'hello' })).resolves.toEqual({ run_id: 'run_1' });
     expect(seen[0]!.url).toBe('http://127.0.0.1:1/api/v1/triggers');
     expect(seen[0]!.headers.get('authorization')).toBe('Bearer t0k');
@@ -23,7 +27,12 @@ describe('ControllerClient', () => {
     const client = new ControllerClient({ baseUrl: 'http://127.0.0.1:1', fetch: fakeFetch(403, envelope) });
     const error = await client.trigger({ pipeline: 'x' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ClientError);
-    expect(error).toMatchObject({ status: 403, code: 'forbidden', message: 'missing scope runs.write', requestId: 'r1' });
+    expect(error).toMatchObject({
+      status: 403,
+      code: 'forbidden',
+      message: 'missing scope runs.write',
+      requestId: 'r1',
+    });
   });
 
   it('maps 204 from a claim to null and transport failures to status 0', async () => {
@@ -39,7 +48,10 @@ describe('ControllerClient', () => {
   });
 
   it('rejects a response that does not match the contract', async () => {
-    const client = new ControllerClient({ baseUrl: 'http://127.0.0.1:1', fetch: fakeFetch(200, { status: 'weird' }) });
+    const client = new ControllerClient({
+      baseUrl: 'http://127.0.0.1:1',
+      fetch: fakeFetch(200, { status: 'weird' }),
+    });
     await expect(client.health()).rejects.toMatchObject({ code: 'bad_response' });
   });
 });

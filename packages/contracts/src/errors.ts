@@ -18,7 +18,9 @@ export const ERROR_CODES = [
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
-export function statusForCode(code: ErrorCode): 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 500 | 502 | 503 {
+export function statusForCode(
+  code: ErrorCode,
+): 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 500 | 502 | 503 {
   switch (code) {
     case 'bad_request':
     case 'validation_failed':

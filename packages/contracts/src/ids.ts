@@ -8,7 +8,8 @@ export function isSafeId(value: string): boolean {
 }
 
 export const idSchema = z.string().refine(isSafeId, {
-  message: 'must be 1-128 characters of letters, digits, ".", "_" or "-", not starting with "." and without ".."',
+  message:
+    'must be 1-128 characters of letters, digits, ".", "_" or "-", not starting with "." and without ".."',
 });
 
 /** A generated run id: sortable by creation time (base36 millis) plus randomness. */

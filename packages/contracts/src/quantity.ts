@@ -6,7 +6,12 @@ export function parseMemoryQuantity(text: string): number {
   const match = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|K|M|G|T)?$/.exec(text.trim());
   if (!match) throw new Error(`invalid memory quantity "${text}": use e.g. 512Mi, 2Gi, 1G`);
   const unit = match[2] as keyof typeof BINARY | keyof typeof DECIMAL | undefined;
-  const factor = unit === undefined ? 1 : unit in BINARY ? BINARY[unit as keyof typeof BINARY] : DECIMAL[unit as keyof typeof DECIMAL];
+  const factor =
+    unit === undefined
+      ? 1
+      : unit in BINARY
+        ? BINARY[unit as keyof typeof BINARY]
+        : DECIMAL[unit as keyof typeof DECIMAL];
   return Math.round(Number(match[1]) * factor);
 }
 

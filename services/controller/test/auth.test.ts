@@ -173,4 +173,3 @@ describe('admin token bootstrap', () => {
     again.close();
   });
 });
-

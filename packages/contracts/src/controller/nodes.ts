@@ -14,7 +14,12 @@ export const planNodeSchema = z.strictObject({
   id: nodeIdSchema,
   needs: z.array(z.string().max(128)).max(256).optional(),
   requires: z.array(z.string().min(1).max(256)).max(32).optional(),
-  timeout_s: z.number().int().min(1).max(7 * 24 * 3600).optional(),
+  timeout_s: z
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 24 * 3600)
+    .optional(),
   retries: z.number().int().min(0).max(20).optional(),
   env: stringMapSchema.optional(),
   resources: resourcesSchema.optional(),
