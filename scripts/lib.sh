@@ -23,6 +23,7 @@ apt_ensure() {
 install_and_build() {
   apt_ensure git git
   export npm_config_loglevel=error
-  pnpm_cmd install --frozen-lockfile
+  # No TTY to confirm a modules purge (e.g. when the store moved); answer yes instead of aborting.
+  pnpm_cmd install --frozen-lockfile --config.confirm-modules-purge=false
   pnpm_cmd exec turbo run build --output-logs=errors-only
 }
