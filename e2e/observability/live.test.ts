@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { CacheClient, ControllerClient } from '@sparkwing/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type OtlpReceiver, startOtlpReceiver } from './lib/otlp-receiver.js';
+import { type OtlpReceiver, startOtlpReceiver } from '@sparkwing/telemetry/testing';
 import { readMetricsReference } from './lib/metrics-reference.js';
 import { repoPath } from './lib/paths.js';
 import { freePort, type PrometheusHandle, startPrometheus } from './lib/prometheus.js';

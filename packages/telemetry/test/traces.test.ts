@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveTelemetryOptions, rootSpanIdForRun, traceIdForRun } from '../src/otel.js';
 import { runFromPath } from '../src/run-path.js';
-import { type OtlpReceiver, startOtlpReceiver } from './otlp-receiver.js';
+import { type OtlpReceiver, startOtlpReceiver } from '../src/testing.js';
 
 const run = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
