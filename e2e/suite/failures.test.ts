@@ -59,7 +59,7 @@ describe('failure classification, retries and drain across processes', () => {
     expect(result.code, result.stderr).toBe(1);
     expect(result.stdout).toMatch(/run failed/);
     expect(result.stdout).toContain(`reason: timeout (${FAILURE_REASON_HELP.timeout.title})`);
-    expect(result.stdout).toContain(`what to do: ${FAILURE_REASON_HELP.verify.todo}`);
+    expect(result.stdout).toContain(`what to do: ${FAILURE_REASON_HELP.verify.action}`);
     expect(result.stdout).toContain('✗ broken (exit code 3)');
     expect(result.stdout).toContain('about to fail');
     // Live logs follow the retried node into its second attempt.

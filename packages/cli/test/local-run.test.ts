@@ -100,7 +100,7 @@ describe('sparkwing run (local mode)', () => {
     const result = await sparkwing(['run', 'slow', '--dir', repo], temp('home'));
     expect(result.code).toBe(1);
     expect(result.stdout).toContain('reason: timeout');
-    expect(result.stdout).toContain(FAILURE_REASON_HELP.timeout.todo);
+    expect(result.stdout).toContain(FAILURE_REASON_HELP.timeout.action);
   });
 
   it('runs two pipelines concurrently on one fresh home', async () => {

@@ -15,7 +15,7 @@ export type FailureReason = z.infer<typeof failureReasonSchema>;
 export interface FailureReasonHelp {
   title: string;
   what: string;
-  todo: string;
+  action: string;
 }
 
 /** The "what happened / what to do" table every client shows next to a failure reason. */
@@ -23,36 +23,38 @@ export const FAILURE_REASON_HELP: Record<FailureReason, FailureReasonHelp> = {
   oom_killed: {
     title: 'Out of memory',
     what: 'The container or process exceeded its memory limit and was killed by the kernel (exit 137).',
-    todo: "Raise the runner memory limit or reduce the pipeline's memory use; check the resource chart.",
+    action: "Raise the runner memory limit or reduce the pipeline's memory use; check the resource chart.",
   },
   timeout: {
     title: 'Timed out',
     what: 'The job exceeded its configured execution timeout.',
-    todo: 'Raise the timeout or optimize the pipeline.',
+    action: 'Raise the timeout or optimize the pipeline.',
   },
   agent_lost: {
     title: 'Runner lost',
     what: 'The runner stopped heartbeating (crashed, evicted, or lost network).',
-    todo: 'Check pod events with kubectl describe pod; may indicate node pressure or a pipeline bug.',
+    action: 'Check pod events with kubectl describe pod; may indicate node pressure or a pipeline bug.',
   },
   queue_timeout: {
     title: 'Never picked up',
     what: 'No runner claimed the job within the queue timeout (default 15m).',
-    todo: "Ensure runners are up and their advertised --label set satisfies the pipeline's requires: / the job's requires().",
+    action:
+      "Ensure runners are up and their advertised --label set satisfies the pipeline's requires: / the job's requires().",
   },
   runner_lease_expired: {
     title: 'Lease expired',
     what: "The runner holding the node's claim stopped renewing its lease, so the controller reclaimed it.",
-    todo: "Check the runner's health; the node is safe to retry.",
+    action: "Check the runner's health; the node is safe to retry.",
   },
   verify: {
     title: 'Verification failed',
     what: "The job's action completed, but its verify postcondition returned an error: the failure is at the verify stage, not the action.",
-    todo: "Inspect the verify assertion and the action's actual output.",
+    action: "Inspect the verify assertion and the action's actual output.",
   },
   logs_auth: {
     title: 'Logs rejected',
     what: "The runner's log appends were rejected (401/403) by the logs service, so the node's output could not be stored.",
-    todo: "Check the runner token's logs.write scope; the run fails loud rather than reporting success with no output.",
+    action:
+      "Check the runner token's logs.write scope; the run fails loud rather than reporting success with no output.",
   },
 };

@@ -154,7 +154,7 @@ describe('dashboard in Chromium', () => {
       await card.waitFor();
       expect(await card.locator('.card-head [data-reason]').textContent()).toBe('oom_killed');
       const banner = card.getByRole('note');
-      expect(await banner.textContent()).toContain(FAILURE_REASON_HELP.oom_killed.todo);
+      expect(await banner.textContent()).toContain(FAILURE_REASON_HELP.oom_killed.action);
       expect(await page.locator('[data-pipeline="lint"] [role="note"]').count()).toBe(0);
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(width);
       await shot(page, `pipelines-${width}`);
@@ -168,7 +168,7 @@ describe('dashboard in Chromium', () => {
     await page.locator('[data-node="test"]').waitFor();
     expect(await page.getByTestId('exit-code').textContent()).toBe('137');
     expect(await page.locator('[data-node="test"] .banner').textContent()).toContain(
-      FAILURE_REASON_HELP.oom_killed.todo,
+      FAILURE_REASON_HELP.oom_killed.action,
     );
     const cpu = page.getByTestId('cpu-stats');
     await cpu.waitFor();

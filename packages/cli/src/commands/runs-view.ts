@@ -26,7 +26,7 @@ export interface NodeError {
   node_id: string;
   attempt: number;
   failure_reason: string | null;
-  help: { title: string; what: string; todo: string } | null;
+  help: { title: string; what: string; action: string } | null;
   exit_code: number | null;
   error: string | null;
   logs: string;
@@ -54,7 +54,7 @@ export function errorsText(detail: RunDetail, errors: NodeError[]): string {
   for (const item of errors) {
     out += `✗ ${item.node_id}${item.exit_code === null ? '' : ` (exit code ${item.exit_code})`}\n`;
     if (item.help)
-      out += `  reason: ${item.failure_reason} (${item.help.title})\n  ${item.help.what}\n  what to do: ${item.help.todo}\n`;
+      out += `  reason: ${item.failure_reason} (${item.help.title})\n  ${item.help.what}\n  what to do: ${item.help.action}\n`;
     else out += '  reason: none (the command failed)\n';
     if (item.error) out += `  error: ${item.error}\n`;
     const tail = item.logs.trim();

@@ -68,7 +68,7 @@ export function terminalReporter(write: (text: string) => void, color: boolean):
         if (result?.failure_reason) {
           const help = FAILURE_REASON_HELP[result.failure_reason];
           write(
-            `  reason: ${result.failure_reason} (${help.title})\n  ${help.what}\n  what to do: ${help.todo}\n`,
+            `  reason: ${result.failure_reason} (${help.title})\n  ${help.what}\n  what to do: ${help.action}\n`,
           );
         } else if (node.error) {
           write(`  error: ${node.error}\n`);

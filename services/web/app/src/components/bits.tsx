@@ -64,8 +64,8 @@ export function ReasonBanner({ reason, children }: { reason: FailureReason; chil
         <ReasonBadge reason={reason} /> <strong>{help.title}</strong>
       </div>
       <p className="banner-what">{help.what}</p>
-      <p className="banner-todo">
-        <strong>What to do:</strong> {help.todo}
+      <p className="banner-action">
+        <strong>What to do:</strong> {help.action}
       </p>
       {children}
     </div>

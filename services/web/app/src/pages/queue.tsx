@@ -31,7 +31,7 @@ export function QueuePage() {
               </li>
             ))}
           </ul>
-          <p className="banner-todo">
+          <p className="banner-action">
             <strong>What to do:</strong> start a runner with matching <code>--label</code> flags, or change
             the jobs' <code>requires</code>. Ready jobs fail <code>queue_timeout</code> if nothing claims
             them.
