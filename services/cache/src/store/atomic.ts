@@ -10,16 +10,26 @@ export function tempPath(tmpDir: string, hint: string): string {
   return join(tmpDir, `${hint}-${process.pid}-${randomBytes(8).toString('hex')}`);
 }
 
-/** Counts bytes through a stream and fails with 413 past `maxBytes`. */
+/**
+ * Past the limit, the rest of the body is read and discarded (up to this much more) before failing: failing
+ * at once cancels the request body, and closing a socket with unread bytes can reset the connection before
+ * the client reads the 413.
+ */
+const DISCARD_BYTES = 16 * 1024 * 1024;
+
+/** Counts bytes through a stream and fails with 413 past `maxBytes` (nothing past it is passed on). */
 export function sizeLimiter(maxBytes: number, counter: { bytes: number }): Transform {
+  const tooLarge = () =>
+    new ApiError('payload_too_large', `body is larger than the limit of ${maxBytes} bytes`);
   return new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       counter.bytes += chunk.length;
-      if (counter.bytes > maxBytes) {
-        callback(new ApiError('payload_too_large', `body is larger than the limit of ${maxBytes} bytes`));
-        return;
-      }
-      callback(null, chunk);
+      if (counter.bytes <= maxBytes) callback(null, chunk);
+      else if (counter.bytes > maxBytes + DISCARD_BYTES) callback(tooLarge());
+      else callback();
+    },
+    flush(callback) {
+      callback(counter.bytes > maxBytes ? tooLarge() : null);
     },
   });
 }
