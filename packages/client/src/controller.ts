@@ -169,8 +169,12 @@ export class ControllerClient {
     return this.http.call('DELETE', `/api/v1/tokens/${enc(prefix)}`);
   }
 
-  putSecret(name: string, value: string) {
-    return this.http.call('POST', '/api/v1/secrets', { body: { name, value }, schema: secretInfoSchema });
+  /** Creates or replaces a secret; `scope` limits it to pipelines and protected branches. */
+  putSecret(name: string, value: string, scope: { pipelines?: string[]; branches?: string[] } = {}) {
+    return this.http.call('POST', '/api/v1/secrets', {
+      body: { name, value, ...scope },
+      schema: secretInfoSchema,
+    });
   }
 
   listSecrets() {

@@ -8,6 +8,7 @@ export * from './quantity.js';
 export * from './ids.js';
 export * from './labels.js';
 export * from './node-token.js';
+export * from './digest.js';
 export * from './controller/common.js';
 export * from './controller/runs.js';
 export * from './controller/nodes.js';

@@ -12,7 +12,7 @@ export const configSchema = z.object({
   SPARKWING_DATA_DIR: z.string().min(1).default('/data'),
   // Seed admin token stored (hashed) at start; without one a token is generated into the data dir.
   SPARKWING_ADMIN_TOKEN: z.string().min(16).optional(),
-  // Seed runner token (nodes.claim + runs.read) the warm pool and dispatched workers share; stored hashed.
+  // Seed runner token (scope nodes.claim only) the warm pool and dispatched workers share; stored hashed.
   SPARKWING_RUNNER_TOKEN: z.string().min(16).optional(),
   // HMAC key for node tokens (shared with logs and cache); generated into the data dir if unset.
   SPARKWING_SIGNING_KEY: z.string().min(16).optional(),
@@ -20,6 +20,16 @@ export const configSchema = z.object({
   SPARKWING_SECRET_KEY: z.string().min(16).optional(),
   // Shared secret of GitHub webhooks; webhooks answer 503 while it is unset.
   GITHUB_WEBHOOK_SECRET: z.string().min(1).optional(),
+  // Comma-separated pipelines whose runs from fork pull requests may read secrets (pull_request_target).
+  SPARKWING_FORK_SECRETS_PIPELINES: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean),
+    ),
   // A ready node nobody claims for this long fails `queue_timeout`.
   SPARKWING_QUEUE_TIMEOUT: duration('15m'),
   // A runner silent for this long is lost; its nodes fail `agent_lost`.

@@ -25,9 +25,11 @@ export interface ControllerOptions {
   secretKey?: string;
   /** Seed admin token (stored hashed if not yet stored). */
   adminToken?: string;
-  /** Seed runner token (scopes nodes.claim and runs.read), stored hashed if not yet stored. */
+  /** Seed runner token (scope nodes.claim), stored hashed if not yet stored. */
   runnerToken?: string;
   webhookSecret?: string;
+  /** Pipelines whose runs from fork pull requests may read secrets (default none). */
+  forkSecretPipelines?: string[];
   /** Accept `local_path` triggers (local mode). Default false. */
   allowLocalPath?: boolean;
   settings?: Partial<QueueSettings>;
@@ -87,6 +89,7 @@ export function createController(options: ControllerOptions): Controller {
     clock,
     signingKey,
     webhookSecret: options.webhookSecret,
+    forkSecrets: { pipelines: new Set(options.forkSecretPipelines ?? []) },
     allowLocalPath: options.allowLocalPath ?? false,
     version: CONTROLLER_VERSION,
     cacheUrl: options.cacheUrl,

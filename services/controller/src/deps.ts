@@ -5,6 +5,7 @@ import type { Clock } from './clock.js';
 import type { Db } from './db/open.js';
 import type { ControllerMetrics } from './metrics.js';
 import type { QueueService } from './queue/service.js';
+import type { ForkSecretPolicy } from './secret-policy.js';
 import type { SecretStore } from './secret-store.js';
 
 /** Everything the HTTP app needs, built once (createController) and passed to createApp. */
@@ -20,6 +21,8 @@ export interface ControllerDeps {
   signingKey: string;
   /** GitHub webhook secret; webhooks answer 503 without it. */
   webhookSecret?: string;
+  /** Which pipelines' fork pull request runs may read secrets (none by default). */
+  forkSecrets: ForkSecretPolicy;
   /** Accept `local_path` on triggers (local mode only). */
   allowLocalPath: boolean;
   version: string;

@@ -28,6 +28,7 @@ async function main(): Promise<void> {
     adminToken: config.SPARKWING_ADMIN_TOKEN,
     runnerToken: config.SPARKWING_RUNNER_TOKEN,
     webhookSecret: config.GITHUB_WEBHOOK_SECRET,
+    forkSecretPipelines: config.SPARKWING_FORK_SECRETS_PIPELINES,
     settings: {
       leaseMs: config.SPARKWING_LEASE_DURATION,
       queueTimeoutMs: config.SPARKWING_QUEUE_TIMEOUT,

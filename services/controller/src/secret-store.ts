@@ -1,3 +1,4 @@
+import type { CreateSecretRequest, SecretInfo } from '@sparkwing/contracts';
 import { asc, eq } from 'drizzle-orm';
 import type { Clock } from './clock.js';
 import type { Db } from './db/open.js';
@@ -5,10 +6,24 @@ import { secrets } from './db/schema.js';
 import { iso } from './queue/mappers.js';
 import { SecretBox } from './secret-box.js';
 
-export interface SecretInfo {
-  name: string;
-  created_at: string;
-  updated_at: string;
+export type { SecretInfo };
+
+/** Who may read a secret: null lists mean no restriction. */
+export interface SecretScope {
+  pipelines: string[] | null;
+  branches: string[] | null;
+}
+
+type SecretRow = typeof secrets.$inferSelect;
+
+function toInfo(row: Omit<SecretRow, 'sealed'>): SecretInfo {
+  return {
+    name: row.name,
+    pipelines: row.pipelines ?? null,
+    branches: row.branches ?? null,
+    created_at: iso(row.createdAt)!,
+    updated_at: iso(row.updatedAt)!,
+  };
 }
 
 /** Pipeline secrets, encrypted at rest with AES-256-GCM; values leave only through `reveal`. */
@@ -23,26 +38,33 @@ export class SecretStore {
     this.box = new SecretBox(secretKey);
   }
 
-  /** Creates or replaces a secret. */
-  put(name: string, value: string): SecretInfo {
+  /** Creates or replaces a secret; its scope is replaced too (absent lists lift the restriction). */
+  put(request: CreateSecretRequest): SecretInfo {
+    const { name, value } = request;
     const now = this.clock.now();
     const sealed = this.box.seal(name, value);
+    const scope = { pipelines: request.pipelines ?? null, branches: request.branches ?? null };
     this.db
       .insert(secrets)
-      .values({ name, sealed, createdAt: now, updatedAt: now })
-      .onConflictDoUpdate({ target: secrets.name, set: { sealed, updatedAt: now } })
+      .values({ name, sealed, ...scope, createdAt: now, updatedAt: now })
+      .onConflictDoUpdate({ target: secrets.name, set: { sealed, ...scope, updatedAt: now } })
       .run();
-    const row = this.db.select().from(secrets).where(eq(secrets.name, name)).get()!;
-    return { name, created_at: iso(row.createdAt)!, updated_at: iso(row.updatedAt)! };
+    return toInfo(this.db.select().from(secrets).where(eq(secrets.name, name)).get()!);
   }
 
   list(): SecretInfo[] {
     return this.db
-      .select({ name: secrets.name, createdAt: secrets.createdAt, updatedAt: secrets.updatedAt })
+      .select({
+        name: secrets.name,
+        pipelines: secrets.pipelines,
+        branches: secrets.branches,
+        createdAt: secrets.createdAt,
+        updatedAt: secrets.updatedAt,
+      })
       .from(secrets)
       .orderBy(asc(secrets.name))
       .all()
-      .map((r) => ({ name: r.name, created_at: iso(r.createdAt)!, updated_at: iso(r.updatedAt)! }));
+      .map(toInfo);
   }
 
   delete(name: string): boolean {
@@ -53,5 +75,15 @@ export class SecretStore {
   reveal(name: string): string | null {
     const row = this.db.select().from(secrets).where(eq(secrets.name, name)).get();
     return row ? this.box.open(name, row.sealed) : null;
+  }
+
+  /** The scope alone (nothing is decrypted), or null if there is no such secret. */
+  scope(name: string): SecretScope | null {
+    const row = this.db
+      .select({ pipelines: secrets.pipelines, branches: secrets.branches })
+      .from(secrets)
+      .where(eq(secrets.name, name))
+      .get();
+    return row ? { pipelines: row.pipelines ?? null, branches: row.branches ?? null } : null;
   }
 }

@@ -158,18 +158,24 @@ describe('admin token bootstrap', () => {
     again.close();
   });
 
-  it('stores a seed runner token that can claim and read runs but not trigger', async () => {
+  it('stores a seed runner token that can claim but not read runs or trigger, narrowing an old one', async () => {
     const runnerToken = 'swt_seed-runner-token-0123456789';
     h = harness({ runnerToken });
     const runner = h.client(runnerToken);
-    expect((await runner.introspect()).scopes).toEqual(['nodes.claim', 'runs.read']);
+    expect((await runner.introspect()).scopes).toEqual(['nodes.claim']);
     await expect(runner.claim({ runner_id: 'r1', wait_ms: 0 })).resolves.toBeNull();
-    await expect(runner.listRuns()).resolves.toMatchObject({ runs: [] });
+    expect((await errorOf(runner.listRuns())).status).toBe(403);
     const denied = await errorOf(runner.trigger({ pipeline: 'demo' }));
     expect(denied.status).toBe(403);
     const { createController } = await import('../src/index.js');
+    // A seed stored by an older version with runs.read is narrowed at the next start.
+    const old = 'swt_old-seed-runner-token-012345';
+    h.ctl.tokens.create({ name: 'runner (seed)', kind: 'runner', scopes: ['nodes.claim', 'runs.read'] }, old);
     const again = createController({ dataDir: h.dir, runnerToken });
-    expect(again.tokens.list().filter((t) => t.kind === 'runner')).toHaveLength(1);
+    expect(again.tokens.list().filter((t) => t.kind === 'runner')).toHaveLength(2);
     again.close();
+    const upgraded = createController({ dataDir: h.dir, runnerToken: old });
+    expect(upgraded.tokens.verify(old)?.scopes).toEqual(['nodes.claim']);
+    upgraded.close();
   });
 });

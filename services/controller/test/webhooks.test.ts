@@ -71,6 +71,26 @@ describe('GitHub webhooks', () => {
     expect((await deleted.json()).ignored).toBe(true);
   });
 
+  it('records pull requests whose head repository is not the base repository as forks', async () => {
+    h = harness();
+    const fork = { clone_url: 'https://github.com/mallory/app.git', full_name: 'mallory/app', fork: true };
+    const res = await deliver(
+      'pull_request',
+      {
+        action: 'opened',
+        pull_request: {
+          head: { ref: 'main', sha: SHA, repo: fork },
+          base: { ref: 'main', repo: repository },
+        },
+        repository,
+      },
+      { delivery: 'fork-1' },
+    );
+    expect(res.status).toBe(202);
+    const { run } = await h.admin.getRun((await res.json()).run_id);
+    expect(run.git).toEqual({ repo_url: fork.clone_url, branch: 'main', sha: SHA, fork: true });
+  });
+
   it('triggers on opened, synchronize and reopened pull requests only', async () => {
     h = harness();
     const pr = (action: string) => ({
@@ -82,7 +102,7 @@ describe('GitHub webhooks', () => {
       const res = await deliver('pull_request', pr(action), { delivery: `pr-${action}` });
       expect(res.status).toBe(202);
       const { run } = await h.admin.getRun((await res.json()).run_id);
-      expect(run.git).toEqual({ repo_url: repository.clone_url, branch: 'feature', sha: SHA });
+      expect(run.git).toEqual({ repo_url: repository.clone_url, branch: 'feature', sha: SHA, fork: false });
       expect(run.trigger.event).toBe('pull_request');
     }
     const closed = await deliver('pull_request', pr('closed'), { delivery: 'pr-closed' });

@@ -49,11 +49,22 @@ export const createSecretRequestSchema = z.strictObject({
     .max(128)
     .regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, 'secret names use letters, digits, "_", "." and "-"'),
   value: z.string().max(65_536),
+  /** Pipelines that may read it; absent means every pipeline. */
+  pipelines: z.array(z.string().min(1).max(128)).min(1).max(100).optional(),
+  /**
+   * Protected branches (`main`, `release/*`; `*` stops at `/`, `**` does not) whose runs may read it; absent
+   * means any ref. Runs without a branch (uploads) and fork pull requests never match.
+   */
+  branches: z.array(z.string().min(1).max(256)).min(1).max(100).optional(),
 });
+export type CreateSecretRequest = z.infer<typeof createSecretRequestSchema>;
 export const secretInfoSchema = z.object({
   name: z.string(),
+  pipelines: z.array(z.string()).nullable(),
+  branches: z.array(z.string()).nullable(),
   created_at: timestampSchema,
   updated_at: timestampSchema,
 });
+export type SecretInfo = z.infer<typeof secretInfoSchema>;
 export const secretListSchema = z.object({ secrets: z.array(secretInfoSchema) });
 export const secretValueSchema = z.object({ name: z.string(), value: z.string() });

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { failureReasonSchema } from '../failure-reasons.js';
 import { nodeOutcomeSchema } from '../states.js';
 import { resourcesSchema, stringMapSchema, timestampSchema } from './common.js';
+import { bundleDigestSchema } from '../digest.js';
 import { nodeSchema, runSchema, stepInfoSchema } from './runs.js';
 
 const nodeIdSchema = z
@@ -29,6 +30,8 @@ export type PlanNode = z.infer<typeof planNodeSchema>;
 
 export const planRequestSchema = z.strictObject({
   nodes: z.array(planNodeSchema).min(1).max(2_000),
+  /** Digest of the compiled pipeline `_plan` built: recorded on the run, the only bundle its jobs execute. */
+  bundle_digest: bundleDigestSchema.optional(),
 });
 export type PlanRequest = z.infer<typeof planRequestSchema>;
 

@@ -10,6 +10,11 @@ export const gitSourceSchema = z.strictObject({
     .string()
     .regex(/^[0-9a-f]{7,64}$/, 'must be a hex commit sha')
     .optional(),
+  /**
+   * The code comes from a pull request of a fork: the run gets no secrets unless the operator opted its
+   * pipeline in (GitHub's `pull_request` model; opting in is `pull_request_target`).
+   */
+  fork: z.boolean().optional(),
 });
 export type GitSource = z.infer<typeof gitSourceSchema>;
 
@@ -45,6 +50,8 @@ export const runSchema = z.object({
   local_path: z.string().nullable(),
   trigger: triggerInfoSchema,
   retry_of: z.string().nullable(),
+  /** Digest (`sha256-<hex>`) of the compiled pipeline its `_plan` node built; jobs execute only that. */
+  bundle_digest: z.string().nullable(),
   cancel_requested: z.boolean(),
   /** The failure reason of the first node that failed with one. */
   failure_reason: failureReasonSchema.nullable(),

@@ -36,11 +36,14 @@ export function ensureAdminToken(
 
 /**
  * Stores a seed runner token (`SPARKWING_RUNNER_TOKEN`, shared with the warm pool and dispatched workers
- * through one Secret) with the scopes runners need: claiming, and reading their run (plan inputs, outputs
- * of needed jobs). Nothing happens when it is already stored.
+ * through one Secret) with the one scope runners need, `nodes.claim`: everything a node does within its run
+ * goes with that node's token. A seed stored by an older version with more scopes is narrowed.
  */
 export function ensureRunnerToken(store: TokenStore, logger: Logger, seed: string): void {
-  if (store.isStored(seed)) return;
-  store.create({ name: 'runner (seed)', kind: 'runner', scopes: ['nodes.claim', 'runs.read'] }, seed);
+  if (store.isStored(seed)) {
+    if (store.narrowScopes(seed, ['nodes.claim'])) logger.info('runner token narrowed to scope nodes.claim');
+    return;
+  }
+  store.create({ name: 'runner (seed)', kind: 'runner', scopes: ['nodes.claim'] }, seed);
   logger.info('runner token stored from SPARKWING_RUNNER_TOKEN');
 }

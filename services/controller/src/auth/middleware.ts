@@ -75,6 +75,28 @@ export function requireScope(deps: ControllerDeps, scope: Scope): MiddlewareHand
   };
 }
 
+/**
+ * `scope` for API tokens; a node token also passes for its own run (the run in the path): what a job needs
+ * to read its run and the outputs of the jobs it needs, without the runner holding `runs.read`.
+ */
+export function requireScopeOrOwnRun(deps: ControllerDeps, scope: Scope): MiddlewareHandler<AppEnv> {
+  const apiToken = requireScope(deps, scope);
+  return async (c, next) => {
+    const token = bearer(c);
+    if (!isNodeToken(token)) return apiToken(c, next);
+    const auth = resolveBearer(deps, token);
+    const runId = c.req.param('id');
+    if (auth.node?.run_id !== runId) {
+      throw new ApiError(
+        'forbidden',
+        `this node token is for run ${auth.node?.run_id}; it cannot read run ${runId ?? '*'}`,
+      );
+    }
+    c.set('auth', auth);
+    await next();
+  };
+}
+
 /** Any valid bearer. */
 export function requireAnyToken(deps: ControllerDeps): MiddlewareHandler<AppEnv> {
   return async (c, next) => {

@@ -83,6 +83,14 @@ export class TokenStore {
     return this.list().some((t) => t.scopes.includes('admin'));
   }
 
+  /** Sets a stored token's scopes to `scopes` if they differ; true when it changed. */
+  narrowScopes(secret: string, scopes: Scope[]): boolean {
+    const row = this.byHash.get({ hash: hashToken(secret) });
+    if (!row || JSON.stringify([...row.scopes].sort()) === JSON.stringify([...scopes].sort())) return false;
+    this.db.update(tokens).set({ scopes }).where(eq(tokens.prefix, row.prefix)).run();
+    return true;
+  }
+
   isStored(secret: string): boolean {
     return this.byHash.get({ hash: hashToken(secret) }) !== undefined;
   }

@@ -25,6 +25,8 @@ export const runs = sqliteTable(
     triggerEvent: text('trigger_event'),
     triggerActor: text('trigger_actor'),
     retryOf: text('retry_of'),
+    /** Digest of the compiled pipeline the `_plan` node built (`sha256-<hex>`); set with the plan. */
+    bundleDigest: text('bundle_digest'),
     idempotencyKey: text('idempotency_key'),
     cancelRequested: integer('cancel_requested', { mode: 'boolean' }).notNull().default(false),
     failureReason: text('failure_reason').$type<FailureReason>(),
@@ -144,6 +146,10 @@ export const secrets = sqliteTable('secrets', {
   name: text('name').primaryKey(),
   /** AES-256-GCM: 12-byte IV, 16-byte tag, ciphertext. */
   sealed: blob('sealed', { mode: 'buffer' }).notNull(),
+  /** Pipelines allowed to read it; null = every pipeline. */
+  pipelines: text('pipelines', { mode: 'json' }).$type<string[]>(),
+  /** Branch patterns allowed to read it; null = any ref. */
+  branches: text('branches', { mode: 'json' }).$type<string[]>(),
   createdAt: integer('created_at').notNull(),
   updatedAt: integer('updated_at').notNull(),
 });

@@ -20,6 +20,7 @@ export function toRun(row: RunRow): Run {
     local_path: row.localPath,
     trigger: { kind: row.triggerKind, event: row.triggerEvent, actor: row.triggerActor },
     retry_of: row.retryOf,
+    bundle_digest: row.bundleDigest ?? null,
     cancel_requested: row.cancelRequested,
     failure_reason: row.failureReason,
     error: row.error,

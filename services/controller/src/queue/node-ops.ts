@@ -47,6 +47,21 @@ export function requireLease(q: Statements, runId: string, nodeId: string, attem
   return row;
 }
 
+/**
+ * `requireLease`, and the node is still executing and not being cancelled: what secrets are served under.
+ * A finished node's token stays valid until its expiry, so the token alone does not prove this.
+ */
+export function requireLiveLease(q: Statements, runId: string, nodeId: string, attempt: number): NodeRow {
+  const row = requireLease(q, runId, nodeId, attempt);
+  if (isTerminal(row.status)) {
+    throw new ApiError('lease_lost', `lease ended: node ${nodeId} already finished ${row.status}`);
+  }
+  if (row.cancelRequested) {
+    throw new ApiError('lease_lost', `lease ending: node ${nodeId} of run ${runId} is being cancelled`);
+  }
+  return row;
+}
+
 function requireActive(row: NodeRow): void {
   if (isTerminal(row.status))
     throw new ApiError('conflict', `node ${row.nodeId} already finished ${row.status}`);

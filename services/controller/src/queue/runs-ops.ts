@@ -86,8 +86,14 @@ export function trigger(core: QueueCore, input: TriggerInput): TriggerResult {
   return core.write((ctx) => insertRun(ctx, input));
 }
 
-/** Stores the DAG posted by the `_plan` node's runner and queues its root nodes. */
-export function postPlan(core: QueueCore, runId: string, planAttempt: number, planNodes: PlanNode[]): void {
+/** Stores the DAG (and compiled-pipeline digest) posted by the `_plan` node's runner; queues its root nodes. */
+export function postPlan(
+  core: QueueCore,
+  runId: string,
+  planAttempt: number,
+  planNodes: PlanNode[],
+  bundleDigest?: string,
+): void {
   core.write((ctx) => {
     requireLease(ctx.q, runId, PLAN_NODE_ID, planAttempt);
     const run = ctx.tx.select().from(runs).where(eq(runs.id, runId)).get();
@@ -114,6 +120,7 @@ export function postPlan(core: QueueCore, runId: string, planAttempt: number, pl
         .insert(nodes)
         .values(rows.slice(i, i + 500))
         .run();
+    if (bundleDigest) ctx.tx.update(runs).set({ bundleDigest }).where(eq(runs.id, runId)).run();
     advanceRun(ctx, runId);
   });
 }

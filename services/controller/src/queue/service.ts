@@ -82,8 +82,8 @@ export class QueueService {
     return runOps.trigger(this.core, input);
   }
   /** Stores the DAG; `planAttempt` is the `_plan` attempt whose token posted it (409 if it lost the lease). */
-  postPlan(runId: string, planAttempt: number, planNodes: PlanNode[]): void {
-    runOps.postPlan(this.core, runId, planAttempt, planNodes);
+  postPlan(runId: string, planAttempt: number, planNodes: PlanNode[], bundleDigest?: string): void {
+    runOps.postPlan(this.core, runId, planAttempt, planNodes, bundleDigest);
   }
   cancelRun(runId: string): Run {
     return runOps.cancelRun(this.core, runId);
@@ -136,6 +136,10 @@ export class QueueService {
   /** Throws 404 / 409 `lease_lost` unless `attempt` still holds the node. */
   requireLease(runId: string, nodeId: string, attempt: number): void {
     nodeOps.requireLease(this.core.q, runId, nodeId, attempt);
+  }
+  /** `requireLease`, and the node is still executing and not being cancelled (secrets need this). */
+  requireLiveLease(runId: string, nodeId: string, attempt: number): void {
+    nodeOps.requireLiveLease(this.core.q, runId, nodeId, attempt);
   }
   startNode(runId: string, nodeId: string, attempt: number, runnerId?: string): RunNode {
     return nodeOps.startNode(this.core, runId, nodeId, attempt, runnerId);

@@ -21,7 +21,7 @@ export function adminRoutes(deps: ControllerDeps) {
     })
     .post('/secrets', admin, async (c) => {
       const body = await readJson(c, createSecretRequestSchema, BODY_LIMITS.default);
-      return c.json(deps.secrets.put(body.name, body.value), 201);
+      return c.json(deps.secrets.put(body), 201);
     })
     .get('/secrets', admin, (c) => c.json({ secrets: deps.secrets.list() }))
     .delete('/secrets/:name', admin, (c) => {

@@ -17,6 +17,20 @@ function repoUrl(repo: Json): string | null {
   return str(repo.clone_url) ?? str(repo.html_url) ?? str(repo.url);
 }
 
+/**
+ * Whether a pull request's head lives in another repository than its base (a fork). When in doubt (the head
+ * repository was deleted, names missing) it counts as a fork: a fork run gets less, never more.
+ */
+export function isForkPullRequest(body: Json): boolean {
+  const pr = obj(body.pull_request);
+  const headRepo = obj(obj(pr.head).repo);
+  const baseRepo = obj(obj(pr.base).repo);
+  const head = str(headRepo.full_name);
+  const base = str(baseRepo.full_name) ?? str(obj(body.repository).full_name);
+  if (headRepo.fork === true) return true;
+  return !head || !base || head.toLowerCase() !== base.toLowerCase();
+}
+
 /** Maps an event and its payload to an action: pushes to branches and opened/synchronize/reopened PRs trigger. */
 export function interpretGithubEvent(event: string, payload: unknown): GithubAction {
   const body = obj(payload);
@@ -42,7 +56,8 @@ export function interpretGithubEvent(event: string, payload: unknown): GithubAct
     const branch = str(head.ref);
     if (!url || !sha || !SHA_RE.test(sha))
       return { kind: 'ignore', reason: 'pull_request payload lacks repository or sha' };
-    return { kind: 'trigger', git: { repo_url: url, sha, ...(branch ? { branch } : {}) }, actor };
+    const fork = isForkPullRequest(body);
+    return { kind: 'trigger', git: { repo_url: url, sha, ...(branch ? { branch } : {}), fork }, actor };
   }
   return { kind: 'ignore', reason: `event ${event} is not handled` };
 }

@@ -1,14 +1,14 @@
 import { ApiError, metricsBatchSchema } from '@sparkwing/contracts';
 import { readJson } from '@sparkwing/telemetry';
 import { Hono } from 'hono';
-import { requireNodeToken, requireScope } from '../../auth/middleware.js';
+import { requireNodeToken, requireScopeOrOwnRun } from '../../auth/middleware.js';
 import type { AppEnv, ControllerDeps } from '../../deps.js';
 import { BODY_LIMITS, idParam } from '../params.js';
 
-/** GET a node [runs.read]; POST (node token) and GET [runs.read] its CPU/memory samples. */
+/** GET a node [runs.read, or a node token of its run]; POST (node token) and GET its CPU/memory samples. */
 export function nodeReadRoutes(deps: ControllerDeps) {
   return new Hono<AppEnv>()
-    .get('/runs/:id/nodes/:nodeID', requireScope(deps, 'runs.read'), (c) => {
+    .get('/runs/:id/nodes/:nodeID', requireScopeOrOwnRun(deps, 'runs.read'), (c) => {
       const runId = idParam(c, 'id');
       const nodeId = idParam(c, 'nodeID');
       const node = deps.queue.getNode(runId, nodeId);
@@ -26,7 +26,7 @@ export function nodeReadRoutes(deps: ControllerDeps) {
       );
       return c.json({ stored });
     })
-    .get('/runs/:id/nodes/:nodeID/metrics', requireScope(deps, 'runs.read'), (c) => {
+    .get('/runs/:id/nodes/:nodeID/metrics', requireScopeOrOwnRun(deps, 'runs.read'), (c) => {
       const runId = idParam(c, 'id');
       const nodeId = idParam(c, 'nodeID');
       if (!deps.queue.getNode(runId, nodeId))

@@ -10,7 +10,10 @@ import { BODY_LIMITS, idParam } from '../params.js';
 /** Just enough shape to name a reserved id before the strict schema (whose id rule would not name it). */
 const looseNodes = z.object({ nodes: z.array(z.object({ id: z.unknown() }).loose()) }).loose();
 
-/** POST /runs/{id}/plan with the `_plan` node's token: the DAG; root nodes become ready. */
+/**
+ * POST /runs/{id}/plan with the `_plan` node's token: the DAG and the digest of the compiled pipeline (the
+ * only one its jobs execute; no other token can set it); root nodes become ready.
+ */
 export function planRoutes(deps: ControllerDeps) {
   return new Hono<AppEnv>().post(
     '/runs/:id/plan',
@@ -27,7 +30,7 @@ export function planRoutes(deps: ControllerDeps) {
       }
       const body = parseWith(planRequestSchema, raw, 'body');
       validatePlan(body.nodes);
-      deps.queue.postPlan(runId, c.get('auth').node!.attempt, body.nodes);
+      deps.queue.postPlan(runId, c.get('auth').node!.attempt, body.nodes, body.bundle_digest);
       const detail = deps.queue.getRunDetail(runId);
       if (!detail) throw new ApiError('not_found', `run ${runId} not found`);
       return c.json(detail);
