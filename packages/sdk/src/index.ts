@@ -1,4 +1,4 @@
-export { Masker } from './mask.js';
+export { Masker, secretVariants } from './mask.js';
 export { ShellError, PipelineError } from './errors.js';
 export {
   pipeline,
