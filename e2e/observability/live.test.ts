@@ -205,10 +205,12 @@ describe('live: a run through real services, scraped by a real Prometheus', () =
   async function touchCache() {
     const cache = services.cache!.url;
     const auth = { authorization: `Bearer ${adminToken}` };
-    const put = await fetch(`${cache}/bin/obs-demo`, { method: 'PUT', headers: auth, body: 'compiled' });
+    // Compiled pipelines are content-addressed: the key is the body's digest.
+    const key = `sha256-${createHash('sha256').update('compiled').digest('hex')}`;
+    const put = await fetch(`${cache}/bin/${key}`, { method: 'PUT', headers: auth, body: 'compiled' });
     expect(put.status).toBeLessThan(300);
-    expect((await fetch(`${cache}/bin/obs-demo`, { headers: auth })).status).toBe(200);
-    expect((await fetch(`${cache}/bin/obs-missing`, { headers: auth })).status).toBe(404);
+    expect((await fetch(`${cache}/bin/${key}`, { headers: auth })).status).toBe(200);
+    expect((await fetch(`${cache}/bin/sha256-${'0'.repeat(64)}`, { headers: auth })).status).toBe(404);
   }
 
   /** trigger → claim _plan → plan → claim/start/log/finish each node, acting as the runner over HTTP. */

@@ -13,7 +13,7 @@ import {
   startFakeController,
   tempDir,
 } from './helpers.js';
-import { signNodeToken } from '@sparkwing/contracts';
+import { bundleDigest, signNodeToken } from '@sparkwing/contracts';
 
 let cache: CacheProcess;
 let client: CacheClient;
@@ -51,16 +51,38 @@ afterAll(async () => {
 describe('blob stores', () => {
   it('puts, heads and gets bin and cache entries', async () => {
     const bytes = randomBytes(50_000);
-    expect(await client.hasBin('pipeline-abc123')).toBe(false);
-    expect(await client.getBin('pipeline-abc123')).toBeNull();
-    await client.putBin('pipeline-abc123', bytes);
-    expect(await client.hasBin('pipeline-abc123')).toBe(true);
-    expect((await client.getBin('pipeline-abc123'))?.equals(bytes)).toBe(true);
+    const key = bundleDigest(bytes);
+    expect(await client.hasBin(key)).toBe(false);
+    expect(await client.getBin(key)).toBeNull();
+    await client.putBin(key, bytes);
+    expect(await client.hasBin(key)).toBe(true);
+    expect((await client.getBin(key))?.equals(bytes)).toBe(true);
     await client.putCache('node_modules-linux-x64.tgz', bytes.subarray(0, 10));
     expect(await client.getCache('node_modules-linux-x64.tgz')).toEqual(bytes.subarray(0, 10));
     const metrics = await (await fetch(`${cache.url}/metrics`)).text();
     expect(metrics).toMatch(/sparkwing_gitcache_cache_hits_total\{store="bin",service="cache"\} 2/);
     expect(metrics).toMatch(/sparkwing_gitcache_cache_misses_total\{store="bin",service="cache"\} 2/);
+  });
+
+  it('keeps compiled pipelines content-addressed: a body whose digest is not its key is refused', async () => {
+    const legit = Buffer.from('export const pipeline = "A";\n');
+    const key = bundleDigest(legit);
+    await client.putBin(key, legit);
+    const before = filesUnder(cache.dataDir);
+    const hostile = Buffer.from('process.exit(66); // run B replacing A\n');
+    await expect(client.putBin(key, hostile)).rejects.toMatchObject({ status: 400, code: 'bad_request' });
+    const streamed = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(hostile);
+        controller.close();
+      },
+    });
+    await expect(client.putBin(key, streamed)).rejects.toMatchObject({ status: 400 });
+    await expect(client.putBin('pipeline-abc123', legit)).rejects.toMatchObject({ status: 400 });
+    expect((await client.getBin(key))?.equals(legit)).toBe(true);
+    expect(filesUnder(cache.dataDir)).toEqual(before);
+    await client.putBin(key, legit);
+    expect((await client.getBin(key))?.equals(legit)).toBe(true);
   });
 
   it('stores artifacts per run and lists them', async () => {
@@ -98,7 +120,9 @@ describe('blob stores', () => {
 
   it('refuses oversized bodies with 413, declared or streamed, and writes nothing', async () => {
     const before = filesUnder(cache.dataDir);
-    await expect(client.putBin('too-big', randomBytes(150_000))).rejects.toMatchObject({ status: 413 });
+    await expect(client.putBin(`sha256-${'0'.repeat(64)}`, randomBytes(150_000))).rejects.toMatchObject({
+      status: 413,
+    });
     const stream = new ReadableStream<Uint8Array>({
       start(controller) {
         for (let i = 0; i < 20; i += 1) controller.enqueue(randomBytes(10_000));
@@ -111,7 +135,7 @@ describe('blob stores', () => {
 
   it('answers 401 without or with a bad token and 403 for another run', async () => {
     const anonymous = new CacheClient({ baseUrl: cache.url });
-    await expect(anonymous.getBin('pipeline-abc123')).rejects.toMatchObject({ status: 401 });
+    await expect(anonymous.getBin(`sha256-${'0'.repeat(64)}`)).rejects.toMatchObject({ status: 401 });
     const forged = new CacheClient({
       baseUrl: cache.url,
       token: signNodeToken('another-key-entirely-0000', {
@@ -121,7 +145,9 @@ describe('blob stores', () => {
         exp: Date.now() + 60_000,
       }),
     });
-    await expect(forged.putBin('x', Buffer.from('x'))).rejects.toMatchObject({ status: 401 });
+    await expect(forged.putBin(bundleDigest(Buffer.from('x')), Buffer.from('x'))).rejects.toMatchObject({
+      status: 401,
+    });
     const expired = new CacheClient({
       baseUrl: cache.url,
       token: signNodeToken(SIGNING_KEY, {
@@ -131,7 +157,7 @@ describe('blob stores', () => {
         exp: Date.now() - 1,
       }),
     });
-    await expect(expired.getBin('pipeline-abc123')).rejects.toMatchObject({ status: 401 });
+    await expect(expired.getBin(`sha256-${'0'.repeat(64)}`)).rejects.toMatchObject({ status: 401 });
     await expect(client.putArtifact('run_other', 'x.txt', Buffer.from('x'))).rejects.toMatchObject({
       status: 403,
     });
@@ -145,20 +171,21 @@ describe('eviction', () => {
     const small = await startCache({ SPARKWING_CACHE_MAX_BYTES: '250000', SPARKWING_FETCH_INTERVAL: '1h' });
     const smallClient = new CacheClient({ baseUrl: small.url, token });
     try {
-      await smallClient.putBin('a', randomBytes(100_000));
+      const [a, b, c] = [randomBytes(100_000), randomBytes(100_000), randomBytes(100_000)];
+      await smallClient.putBin(bundleDigest(a), a);
       await new Promise((done) => setTimeout(done, 20));
-      await smallClient.putBin('b', randomBytes(100_000));
+      await smallClient.putBin(bundleDigest(b), b);
       await new Promise((done) => setTimeout(done, 20));
-      expect(await smallClient.getBin('a')).not.toBeNull();
+      expect(await smallClient.getBin(bundleDigest(a))).not.toBeNull();
       await new Promise((done) => setTimeout(done, 50));
-      await smallClient.putBin('c', randomBytes(100_000));
+      await smallClient.putBin(bundleDigest(c), c);
       let remaining: string[] = [];
       for (let i = 0; i < 50; i += 1) {
         await new Promise((done) => setTimeout(done, 100));
         remaining = filesUnder(join(small.dataDir, 'bin'));
         if (remaining.length === 2) break;
       }
-      expect(remaining).toEqual(['a', 'c']);
+      expect(remaining).toEqual([bundleDigest(a), bundleDigest(c)].sort());
       const metrics = await (await fetch(`${small.url}/metrics`)).text();
       expect(metrics).toMatch(/sparkwing_cache_evictions_total\{store="bin",service="cache"\} 1/);
       expect(metrics).toMatch(/sparkwing_cache_bytes\{store="bin",service="cache"\} 200000/);

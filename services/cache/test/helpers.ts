@@ -113,6 +113,7 @@ const RUN = {
   local_path: null,
   trigger: { kind: 'api', event: null, actor: null },
   retry_of: null,
+  bundle_digest: null,
   cancel_requested: false,
   failure_reason: null,
   error: null,

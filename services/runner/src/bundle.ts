@@ -10,6 +10,7 @@ import {
 } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { createRequire } from 'node:module';
+import { bundleDigest } from '@sparkwing/contracts';
 import { fileURLToPath } from 'node:url';
 
 /** Bumped when the generated entry or build options change, so old bundles are not reused. */
@@ -17,14 +18,18 @@ const BUNDLE_FORMAT = 1;
 const ENTRY_RE = /\.(?:ts|mts|js|mjs)$/;
 const SKIP_RE = /\.(?:d\.ts|test\.ts|spec\.ts)$/;
 
+/** The cache's `/bin` store, keyed by content digest (`sha256-<hex>`). */
 export interface BinCache {
-  get(key: string): Promise<Buffer | null>;
-  put(key: string, body: Buffer): Promise<void>;
+  get(digest: string): Promise<Buffer | null>;
+  put(digest: string, body: Buffer): Promise<void>;
 }
 
 export interface BundleResult {
   path: string;
+  /** Source key (hash of `.sparkwing/`, SDK and esbuild) of a build from this checkout, else the digest. */
   key: string;
+  /** `sha256-<hex>` of the bundle's content: what the cache stores it under and the run records. */
+  digest: string;
   /** Where the bundle came from: built now, the local cache in $SPARKWING_HOME, or the cache service. */
   source: 'built' | 'local' | 'remote';
   ms: number;
@@ -88,35 +93,17 @@ function entrySource(sparkwingDir: string): string {
   ].join('\n');
 }
 
-/**
- * Compiles `.sparkwing/` into one ESM file keyed by its content hash. Reuses a bundle from
- * `<home>/bundles/`, else from the cache service's `/bin/{key}` when one is configured, else builds it
- * (and shares it back).
- */
-export async function bundlePipeline(
-  sparkwingDir: string,
-  home: string,
-  bin?: BinCache,
-): Promise<BundleResult> {
-  const started = performance.now();
-  const key = bundleKey(sparkwingDir);
-  const dir = join(home, 'bundles');
-  const path = join(dir, `${key}.mjs`);
-  const done = (source: BundleResult['source']) => ({ path, key, source, ms: performance.now() - started });
-  if (existsSync(path)) return done('local');
-  mkdirSync(dir, { recursive: true });
+function writeFileAtomic(path: string, content: Buffer): void {
   const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
-  if (bin) {
-    const remote = await bin.get(key).catch(() => null);
-    if (remote) {
-      writeFileSync(tmp, remote);
-      renameSync(tmp, path);
-      return done('remote');
-    }
-  }
+  writeFileSync(tmp, content);
+  renameSync(tmp, path);
+}
+
+async function build(sparkwingDir: string, outfile: string): Promise<void> {
   const sdk = sdkEntry().path;
-  const { build } = await import('esbuild');
-  await build({
+  const { build: esbuild } = await import('esbuild');
+  const tmp = `${outfile}.${process.pid}.${Date.now()}.tmp`;
+  await esbuild({
     stdin: {
       contents: entrySource(sparkwingDir),
       resolveDir: sparkwingDir,
@@ -143,7 +130,66 @@ export async function bundlePipeline(
       },
     ],
   });
-  renameSync(tmp, path);
-  if (bin) await bin.put(key, readFileSync(path)).catch(() => undefined);
-  return done('built');
+  renameSync(tmp, outfile);
+}
+
+export interface BundleOptions {
+  /** The cache service's content-addressed `/bin` store. */
+  bin?: BinCache;
+  /**
+   * The digest the run's `_plan` node recorded: a bundle from the local or remote cache is executed only if
+   * its content has exactly this digest. Without it (the `_plan` node itself) only this checkout is trusted.
+   */
+  digest?: string | null;
+  /** Told when a cached bundle is refused because its content does not match `digest`. */
+  onRefused?: (why: string) => void;
+}
+
+/**
+ * Compiles `.sparkwing/` into one ESM file named by its content digest. A job of a run whose `_plan`
+ * recorded a digest reuses a bundle with that digest from `<home>/bundles/` or the cache's `/bin/{digest}`
+ * (verified before use); otherwise the checkout is compiled (reusing this runner's own build of the same
+ * sources) and the result is shared back under its digest. Nothing fetched by a name someone else chose
+ * is ever executed.
+ */
+export async function bundlePipeline(
+  sparkwingDir: string,
+  home: string,
+  options: BundleOptions = {},
+): Promise<BundleResult> {
+  const started = performance.now();
+  const dir = join(home, 'bundles');
+  mkdirSync(dir, { recursive: true });
+  const done = (path: string, key: string, digest: string, source: BundleResult['source']) => ({
+    path,
+    key,
+    digest,
+    source,
+    ms: performance.now() - started,
+  });
+  const { bin, digest: wanted } = options;
+  if (wanted) {
+    const path = join(dir, `${wanted}.mjs`);
+    if (existsSync(path) && bundleDigest(readFileSync(path)) === wanted)
+      return done(path, wanted, wanted, 'local');
+    const remote = bin ? await bin.get(wanted).catch(() => null) : null;
+    if (remote) {
+      const actual = bundleDigest(remote);
+      if (actual === wanted) {
+        writeFileAtomic(path, remote);
+        return done(path, wanted, wanted, 'remote');
+      }
+      options.onRefused?.(`refused the cached compiled pipeline ${wanted}: its content is ${actual}`);
+    }
+  }
+  const key = bundleKey(sparkwingDir);
+  const own = join(dir, `${key}.mjs`);
+  const source = existsSync(own) ? 'local' : 'built';
+  if (source === 'built') await build(sparkwingDir, own);
+  const content = readFileSync(own);
+  const digest = bundleDigest(content);
+  const path = join(dir, `${digest}.mjs`);
+  if (!existsSync(path)) writeFileAtomic(path, content);
+  if (source === 'built' && bin) await bin.put(digest, content).catch(() => undefined);
+  return done(path, key, digest, source);
 }

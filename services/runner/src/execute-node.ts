@@ -139,10 +139,14 @@ async function executeNode(claim: ClaimResponse, deps: ExecutorDeps): Promise<No
       get: (key) => cache.getBin(key),
       put: (key, body) => cache.putBin(key, body),
     };
-    const bundle = await bundlePipeline(sparkwingDir, deps.home, bin);
-    execution.bundle = { key: bundle.key, source: bundle.source, ms: Math.round(bundle.ms) };
+    const bundle = await bundlePipeline(sparkwingDir, deps.home, {
+      bin,
+      digest: node.id === PLAN_NODE_ID ? null : run.bundle_digest,
+      onRefused: (why) => line('system', why),
+    });
+    execution.bundle = { key: bundle.digest, source: bundle.source, ms: Math.round(bundle.ms) };
     const how = bundle.source === 'built' ? 'built' : `${bundle.source} cache`;
-    line('system', `compiled pipeline ${bundle.key} (${how} in ${Math.round(bundle.ms)}ms)`);
+    line('system', `compiled pipeline ${bundle.digest} (${how} in ${Math.round(bundle.ms)}ms)`);
 
     const task = await buildTask(deps.controller, claim, entry, code.dir, lease.token);
     if (node.resources.memory && deps.cgroups !== false && node.id !== PLAN_NODE_ID) {
@@ -193,13 +197,15 @@ async function executeNode(claim: ClaimResponse, deps: ExecutorDeps): Promise<No
       logsAuthFailed: shipper.authFailed,
     });
     Object.assign(execution, verdict);
-    if (exit.message?.type === 'result' && exit.message.result.ok) output = exit.message.result.output;
+    if (exit.message?.type === 'result' && exit.message.result.ok)
+      output = masker.maskDeep(exit.message.result.output);
     if (exit.message?.type === 'plan' && verdict.outcome === 'success' && !lease.lost) {
       // A run whose output cannot be stored must not spread: confirm the logs are accepted before the plan
       // makes its jobs claimable (the finish report then fails `_plan` with logs_auth).
       await Promise.resolve(shipper.flush()).catch(() => undefined);
       if (!shipper.authFailed) {
-        await deps.controller.plan(run.id, exit.message.plan, lease.token);
+        const plan = { ...exit.message.plan, bundle_digest: bundle.digest };
+        await deps.controller.plan(run.id, plan, lease.token);
         line('system', `plan posted: ${exit.message.plan.nodes.map((n) => n.id).join(', ')}`);
       }
     }

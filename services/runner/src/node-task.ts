@@ -3,10 +3,7 @@ import { type ClaimResponse, nodeSchema, PLAN_NODE_ID, parseDuration } from '@sp
 import type { ChildTask } from '@sparkwing/sdk';
 import type { PipelineEntry } from '@sparkwing/sdk/config';
 
-/**
- * Outputs of the jobs a node needs. Node tokens may not read runs, so this falls back to the client's own
- * token (the runner token needs `runs.read`; local mode uses the admin token).
- */
+/** Outputs of the jobs a node needs, read with the node's own token (it may read its own run). */
 async function readOutputs(
   controller: ControllerClient,
   claim: ClaimResponse,
@@ -15,9 +12,7 @@ async function readOutputs(
   const outputs: Record<string, unknown> = {};
   for (const need of claim.node.needs) {
     const path = `/api/v1/runs/${encodeURIComponent(claim.run.id)}/nodes/${encodeURIComponent(need)}`;
-    const node = await controller.http
-      .call('GET', path, { token, schema: nodeSchema })
-      .catch(() => controller.getNode(claim.run.id, need));
+    const node = await controller.http.call('GET', path, { token, schema: nodeSchema });
     outputs[need] = node.output ?? null;
   }
   return outputs;

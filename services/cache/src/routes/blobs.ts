@@ -1,6 +1,6 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ApiError } from '@sparkwing/contracts';
+import { ApiError, isBundleDigest } from '@sparkwing/contracts';
 import { type Context, Hono } from 'hono';
 import { type AuthVariables, assertRunAccess, requireAuth } from '../auth.js';
 import type { CacheDeps } from '../deps.js';
@@ -28,7 +28,21 @@ async function serveFile(
   return new Response(fileBody(path), { headers });
 }
 
-async function storeBody(c: Context, deps: CacheDeps, target: string): Promise<number> {
+/**
+ * Compiled pipelines are content-addressed: the key must be `sha256-<hex>` and is checked against the body
+ * while it streams, so no token can place code under a key other code is executed by.
+ */
+function binKeyOrThrow(key: string): string {
+  if (!isBundleDigest(key)) {
+    throw new ApiError(
+      'bad_request',
+      'compiled pipeline keys are the content digest: sha256-<64 lowercase hex>',
+    );
+  }
+  return key;
+}
+
+async function storeBody(c: Context, deps: CacheDeps, target: string, sha256?: string): Promise<number> {
   const declared = Number(c.req.header('content-length') ?? '0');
   if (declared > deps.blobMaxBytes) {
     throw new ApiError('payload_too_large', `body is ${declared} bytes; the limit is ${deps.blobMaxBytes}`);
@@ -36,6 +50,7 @@ async function storeBody(c: Context, deps: CacheDeps, target: string): Promise<n
   const size = await writeAtomic(bodyStream(c.req.raw.body), target, {
     tmpDir: deps.layout.tmp,
     maxBytes: deps.blobMaxBytes,
+    sha256,
   });
   deps.evictor.schedule();
   return size;
@@ -72,7 +87,7 @@ function rawTail(c: Context, prefix: string): string {
   }
 }
 
-/** `/bin/{key}` and `/cache/{key}` (GET, HEAD, PUT) and `/artifacts/{runID}[/{path}]`. */
+/** `/bin/{key}` (content-addressed) and `/cache/{key}` (GET, HEAD, PUT) and `/artifacts/{runID}[/{path}]`. */
 export function blobRoutes(deps: CacheDeps) {
   const auth = requireAuth(deps.auth);
   const app = new Hono<{ Variables: AuthVariables }>()
@@ -86,7 +101,8 @@ export function blobRoutes(deps: CacheDeps) {
     );
     app.put(`/${store}/:key`, async (c) => {
       const key = blobKeyOrThrow(c.req.param('key'));
-      const size = await storeBody(c, deps, join(dir, key));
+      const digest = store === 'bin' ? binKeyOrThrow(key).slice('sha256-'.length) : undefined;
+      const size = await storeBody(c, deps, join(dir, key), digest);
       return c.json({ key, size }, 201);
     });
   }

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, utimes } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -41,18 +41,35 @@ export function bodyStream(body: ReadableStream<Uint8Array> | null): Readable {
 
 /**
  * Streams `source` to a temp file and renames it onto `target`: readers see the old file or the whole new one,
- * never a torn write; a failure (including 413) leaves nothing behind. Returns the bytes written.
+ * never a torn write; a failure (including 413, or a body whose SHA-256 is not `sha256` when given) leaves
+ * nothing behind. Returns the bytes written.
  */
 export async function writeAtomic(
   source: Readable,
   target: string,
-  options: { tmpDir: string; maxBytes: number },
+  options: { tmpDir: string; maxBytes: number; sha256?: string },
 ): Promise<number> {
   await mkdir(options.tmpDir, { recursive: true });
   const temp = tempPath(options.tmpDir, 'put');
   const counter = { bytes: 0 };
+  const hash = createHash('sha256');
+  const hasher = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      hash.update(chunk);
+      callback(null, chunk);
+    },
+  });
   try {
-    await pipeline(source, sizeLimiter(options.maxBytes, counter), createWriteStream(temp));
+    await pipeline(source, sizeLimiter(options.maxBytes, counter), hasher, createWriteStream(temp));
+    if (options.sha256 !== undefined) {
+      const actual = hash.digest('hex');
+      if (actual !== options.sha256) {
+        throw new ApiError(
+          'bad_request',
+          `digest mismatch: the key names sha256 ${options.sha256} but the body's is ${actual}; nothing stored`,
+        );
+      }
+    }
     await mkdir(dirname(target), { recursive: true });
     await rename(temp, target);
     return counter.bytes;
