@@ -14,7 +14,8 @@ function base64Fragments(value: Buffer): string[] {
     const fragment = encoded.slice(start, tail);
     if (fragment.length >= MIN_ENCODED) out.push(fragment);
   }
-  if (value.length > 0) out.push(value.toString('base64').replace(/=+$/, ''));
+  const whole = value.toString('base64');
+  out.push(whole, whole.replace(/=+$/, ''));
   return out;
 }
 

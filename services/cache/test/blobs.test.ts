@@ -214,7 +214,8 @@ describe('eviction', () => {
       const kept = await admin.uploadTree({ cwd: dir, files: ['kept.bin'] });
       expect(kept.upload_ref).toBe(expected.upload_ref);
       const dropped = await admin.uploadTree({ cwd: dir, files: ['dropped.bin'] });
-      await admin.putBin('trigger', randomBytes(2_000));
+      const trigger = randomBytes(2_000);
+      await admin.putBin(bundleDigest(trigger), trigger);
       let remaining: string[] = [];
       for (let i = 0; i < 50; i += 1) {
         await new Promise((done) => setTimeout(done, 100));

@@ -188,8 +188,9 @@ export async function bundlePipeline(
   if (source === 'built') await build(sparkwingDir, own);
   const content = readFileSync(own);
   const digest = bundleDigest(content);
+  // Always (re)written: a file left under this name with other content must not survive.
   const path = join(dir, `${digest}.mjs`);
-  if (!existsSync(path)) writeFileAtomic(path, content);
+  writeFileAtomic(path, content);
   if (source === 'built' && bin) await bin.put(digest, content).catch(() => undefined);
   return done(path, key, digest, source);
 }

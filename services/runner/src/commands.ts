@@ -77,11 +77,8 @@ export async function runWorker(
   if (!env.runId || !env.nodeId || !env.token) {
     throw new ConfigProblem('worker needs SPARKWING_RUN_ID, SPARKWING_NODE_ID and SPARKWING_AGENT_TOKEN');
   }
-  // Reads of the run go out with the runner token when one is set (node tokens only reach node routes).
-  const controller = controllerClient({
-    controllerUrl: config.controllerUrl,
-    token: config.token ?? env.token,
-  });
+  // The node token is all a worker needs: it reads its own run and reports under its lease.
+  const controller = controllerClient({ controllerUrl: config.controllerUrl, token: env.token });
   const detail = await controller.http.call('GET', `/api/v1/runs/${encodeURIComponent(env.runId)}`, {
     schema: runDetailSchema,
   });

@@ -1,4 +1,6 @@
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { bundleDigest } from '@sparkwing/contracts';
 import type { ChildTask } from '@sparkwing/sdk';
 import { describe, expect, it } from 'vitest';
 import { bundleKey, bundlePipeline } from '../src/bundle.js';
@@ -37,6 +39,44 @@ describe('compiled pipeline in a node process', () => {
     expect(first.source).toBe('built');
     expect(second).toMatchObject({ source: 'local', key: first.key, path: first.path });
     expect(bundleKey(join(repo, '.sparkwing'))).toBe(first.key);
+  });
+
+  it('executes a cached bundle only when its content has the digest the run recorded', async () => {
+    const dir = join(writeRepo(SOURCE), '.sparkwing');
+    // The cache's /bin store as the runner sees it; a compromised store answers with other bytes below.
+    const store = new Map<string, Buffer>();
+    const bin = {
+      get: async (key: string) => store.get(key) ?? null,
+      put: async (key: string, body: Buffer) => void store.set(key, body),
+    };
+    const built = await bundlePipeline(dir, tempDir('home'), { bin });
+    expect(built.source).toBe('built');
+    expect(built.digest).toBe(bundleDigest(readFileSync(built.path)));
+    expect(store.get(built.digest)?.equals(readFileSync(built.path))).toBe(true);
+
+    const home2 = tempDir('home');
+    const remote = await bundlePipeline(dir, home2, { bin, digest: built.digest });
+    expect(remote).toMatchObject({ source: 'remote', digest: built.digest });
+
+    const hostile = Buffer.from('process.exit(66);\n');
+    store.set(built.digest, hostile);
+    const refused: string[] = [];
+    const rebuilt = await bundlePipeline(dir, tempDir('home'), {
+      bin,
+      digest: built.digest,
+      onRefused: (why) => refused.push(why),
+    });
+    expect(refused).toEqual([
+      `refused the cached compiled pipeline ${built.digest}: its content is ${bundleDigest(hostile)}`,
+    ]);
+    expect(rebuilt).toMatchObject({ source: 'built', digest: built.digest });
+    expect(readFileSync(rebuilt.path).includes(hostile)).toBe(false);
+
+    // A local file under the digest's name is verified too, and replaced by the checkout's build.
+    writeFileSync(remote.path, hostile);
+    const local = await bundlePipeline(dir, home2, { digest: built.digest });
+    expect(local).toMatchObject({ source: 'built', digest: built.digest, path: remote.path });
+    expect(bundleDigest(readFileSync(remote.path))).toBe(built.digest);
   });
 
   it('evaluates the plan and runs jobs with outputs, secrets and exit codes', async () => {

@@ -40,6 +40,23 @@ export const secretive = pipeline((p) => {
   });
 });
 
+export const leaky = pipeline((p) => {
+  p.job('leak', async (ctx) => {
+    const token = await ctx.secret('LEAK_TOKEN');
+    console.log('b64 ' + Buffer.from('user:' + token).toString('base64'));
+    console.log('hex ' + Buffer.from(token).toString('hex'));
+    return {
+      token,
+      nested: [{ b64: Buffer.from(token).toString('base64') }],
+      url: 'https://x.test/?t=' + encodeURIComponent(token),
+    };
+  });
+});
+
+export const quick = pipeline((p) => {
+  p.job('only', () => ({ ok: true }));
+});
+
 export const long = pipeline((p) => {
   p.job('wait', (ctx) => ctx.sh('sleep 60'));
 });
@@ -49,4 +66,14 @@ export const sleepy = pipeline((p) => {
 });
 `;
 
-export const PIPELINE_NAMES = ['ci', 'failures', 'hog', 'busy', 'sleepy', 'secretive', 'long'];
+export const PIPELINE_NAMES = [
+  'ci',
+  'failures',
+  'hog',
+  'busy',
+  'sleepy',
+  'secretive',
+  'leaky',
+  'quick',
+  'long',
+];

@@ -270,26 +270,63 @@ describe('sparkwing-runner against real controller, logs and cache processes', (
     }
   });
 
-  it('shares compiled pipelines through the cache /bin store', async () => {
+  it('runs jobs on the compiled pipeline _plan recorded, fetched from the cache by digest', async () => {
     const source = `${TEST_PIPELINES}\nexport const unique = ${JSON.stringify(randomBytes(8).toString('hex'))};\n`;
     const ref = await stack.upload(writeRepo(source, PIPELINE_NAMES));
-    const planLog = async (runId: string) =>
-      (await new LogsClient({ baseUrl: stack.logs.url, token: stack.adminToken }).read(runId, '_plan'))
+    const compiledLine = async (runId: string, nodeId: string) =>
+      (await new LogsClient({ baseUrl: stack.logs.url, token: stack.adminToken }).read(runId, nodeId))
         .map((record) => record.msg)
         .find((msg) => msg.startsWith('compiled pipeline'));
-    const first = await withRunner([], async () => {
-      const runId = (await stack.admin.trigger({ pipeline: 'ci', upload_ref: ref })).run_id;
-      await waitForRun(stack.admin, runId);
-      return planLog(runId);
+    const deps = (home: string) => ({
+      controller: new ControllerClient({ baseUrl: stack.controller.url, token: stack.runnerToken }),
+      shipper: httpShipperFactory(stack.logs.url),
+      home,
+      runnerId: 'in-test',
+      cacheUrl: stack.cache.url,
     });
-    expect(first).toMatch(/\(built in \d+ms\)/);
-    const second = await withRunner([], async () => {
-      const runId = (await stack.admin.trigger({ pipeline: 'ci', upload_ref: ref })).run_id;
-      await waitForRun(stack.admin, runId);
-      return planLog(runId);
+    const planHome = tempDir('plan-home');
+    const runId = (await stack.admin.trigger({ pipeline: 'quick', upload_ref: ref })).run_id;
+    const plan = await stack.admin.claim({ runner_id: 'in-test', run_id: runId, wait_ms: 5_000 });
+    expect((await executeClaim(plan!, deps(planHome))).outcome).toBe('success');
+    const digest = (await stack.admin.getRun(runId)).run.bundle_digest;
+    expect(digest).toMatch(/^sha256-[0-9a-f]{64}$/);
+    expect(await compiledLine(runId, '_plan')).toMatch(
+      new RegExp(`^compiled pipeline ${digest} \\(built in`),
+    );
+    // A job on another machine (empty home) takes that exact bundle from the cache.
+    const job = await stack.admin.claim({ runner_id: 'in-test', run_id: runId, wait_ms: 5_000 });
+    expect(job?.run.bundle_digest).toBe(digest);
+    expect((await executeClaim(job!, deps(tempDir('job-home')))).outcome).toBe('success');
+    expect(await compiledLine(runId, 'only')).toMatch(
+      new RegExp(`^compiled pipeline ${digest} \\(remote cache`),
+    );
+    expect((await waitForRun(stack.admin, runId)).run.status).toBe('success');
+  });
+
+  it('masks secrets and their base64, hex and URL encodings in logs, the result tail and job outputs', async () => {
+    const value = 'leak-5e6f7a8b9c0d';
+    await stack.admin.putSecret('LEAK_TOKEN', value);
+    await withRunner([], async () => {
+      const runId = await trigger('leaky');
+      const detail = await waitForRun(stack.admin, runId);
+      expect(detail.run.status).toBe('success');
+      const node = nodeOf(detail, 'leak');
+      expect(node.output).toEqual({ token: '***', nested: [{ b64: '***' }], url: 'https://x.test/?t=***' });
+      expect(node.result?.logs).toContain('hex ***');
+      const logs = await new LogsClient({ baseUrl: stack.logs.url, token: stack.adminToken }).read(
+        runId,
+        'leak',
+      );
+      const everything = JSON.stringify([logs, node]);
+      for (const leak of [
+        value,
+        Buffer.from(value).toString('base64').slice(0, 12),
+        Buffer.from(`user:${value}`).toString('base64').slice(8, 20),
+        Buffer.from(value).toString('hex'),
+      ]) {
+        expect(everything).not.toContain(leak);
+      }
     });
-    expect(second).toMatch(/\(remote cache in \d+ms\)/);
-    expect(second?.split(' ')[2]).toBe(first?.split(' ')[2]);
   });
 
   it('kills the node and reports nothing when a lease renewal answers 409', async () => {

@@ -113,10 +113,9 @@ export async function startStack(): Promise<Stack> {
     SPARKWING_DATA_DIR: tempDir('cache'),
   });
   const admin = new ControllerClient({ baseUrl: controller.url, token: adminToken });
-  // Reading dependencies' outputs needs runs.read until node tokens may read their own run.
-  const runnerToken = (
-    await admin.createToken({ name: 'runner', kind: 'runner', scopes: ['nodes.claim', 'runs.read'] })
-  ).token;
+  // Runners hold nodes.claim only: everything within a run goes with the node token.
+  const runnerToken = (await admin.createToken({ name: 'runner', kind: 'runner', scopes: ['nodes.claim'] }))
+    .token;
   const cacheClient = new CacheClient({ baseUrl: cache.url, token: adminToken });
   return {
     controller,
