@@ -24,6 +24,8 @@ export interface Runner {
 export interface Stack {
   dir: string;
   adminToken: string;
+  /** Seeded into the controller as SPARKWING_RUNNER_TOKEN: scope nodes.claim only, as in a deployment. */
+  runnerToken: string;
   signingKey: string;
   webhookSecret: string;
   urls: { controller: string; logs: string; cache: string; web: string };
@@ -43,6 +45,7 @@ const listening = (port: number) => (record: Record<string, unknown>) =>
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const dir = mkdtempSync(join(tmpdir(), 'sparkwing-e2e-'));
   const adminToken = `swa_${randomBytes(24).toString('hex')}`;
+  const runnerToken = `swr_${randomBytes(24).toString('hex')}`;
   const signingKey = randomBytes(32).toString('hex');
   const webhookSecret = options.webhookSecret ?? randomBytes(16).toString('hex');
   const [controllerPort, logsPort, cachePort, webPort] = [
@@ -74,6 +77,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         PORT: String(controllerPort),
         SPARKWING_DATA_DIR: join(dir, 'controller'),
         SPARKWING_ADMIN_TOKEN: adminToken,
+        SPARKWING_RUNNER_TOKEN: runnerToken,
         SPARKWING_SIGNING_KEY: signingKey,
         SPARKWING_SECRET_KEY: randomBytes(16).toString('hex'),
         GITHUB_WEBHOOK_SECRET: webhookSecret,
@@ -153,7 +157,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         SPARKWING_CONTROLLER_URL: urls.controller,
         SPARKWING_LOGS_URL: urls.logs,
         SPARKWING_CACHE_URL: urls.cache,
-        SPARKWING_RUNNER_TOKEN: adminToken,
+        SPARKWING_RUNNER_TOKEN: runnerToken,
         SPARKWING_HOME: join(dir, `runner-${id}`),
       },
       (record) => record.msg === 'runner started',
@@ -175,6 +179,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   return {
     dir,
     adminToken,
+    runnerToken,
     signingKey,
     webhookSecret,
     urls,
