@@ -98,8 +98,9 @@ export const kubernetesEnvShape = {
   SPARKWING_RUNNER_LOGS_URL: z.url().default('http://sparkwing-logs.sparkwing.svc.cluster.local'),
   // Cache URL handed to runner pods.
   SPARKWING_RUNNER_CACHE_URL: z.url().default('http://sparkwing-cache.sparkwing.svc.cluster.local'),
-  // Existing Secret (key `token`) holding a runner token with runs.read, exposed to runner pods as
-  // SPARKWING_RUNNER_TOKEN: the worker reads its run (and dependencies' outputs) with it.
+  // Existing Secret (key `token`) exposed to runner pods as SPARKWING_RUNNER_TOKEN. Workers need none (their
+  // node token reads their run and dependencies' outputs); leave unset so pipeline code in a pod holds no
+  // token that could claim other runs' nodes.
   SPARKWING_RUNNER_TOKEN_SECRET: z.string().min(1).optional(),
   // SPARKWING_HOME inside runner pods (an emptyDir is mounted there).
   SPARKWING_RUNNER_HOME: z.string().startsWith('/').default('/sparkwing'),
