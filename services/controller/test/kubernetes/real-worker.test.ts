@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { CacheClient, ControllerClient } from '@sparkwing/client';
 import { type FakeKube, memoryCgroupsWritable, startFakeKube } from '@sparkwing/fake-kube';
-import { BatchV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { BatchV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NAMESPACE, REPO_ROOT, sample, until } from './harness.js';
 import { freePort, type Proc, startService } from './processes.js';
@@ -86,19 +86,9 @@ beforeAll(async () => {
     SPARKWING_RUNNER_LOGS_URL: logs.url,
     SPARKWING_RUNNER_CACHE_URL: cache.url,
     SPARKWING_DISPATCHER_RESYNC_INTERVAL: '500ms',
-    SPARKWING_RUNNER_TOKEN_SECRET: 'sparkwing-runner-token',
   });
   admin = new ControllerClient({ baseUrl: controller.url, token: adminToken });
-  // What the chart provisions: a runner token with runs.read in a Secret the runner pods reference.
-  const { token } = await admin.createToken({
-    name: 'runner',
-    kind: 'runner',
-    scopes: ['nodes.claim', 'runs.read'],
-  });
-  await kc.makeApiClient(CoreV1Api).createNamespacedSecret({
-    namespace: NAMESPACE,
-    body: { metadata: { name: 'sparkwing-runner-token' }, stringData: { token } },
-  });
+  // No runner token in the pods: a worker reads its run and its dependencies' outputs with its node token.
 }, 90_000);
 
 afterAll(async () => {
