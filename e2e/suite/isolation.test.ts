@@ -112,7 +112,7 @@ describe('isolation between runs', () => {
       headers: { authorization: `Bearer ${stolen}` },
     });
     expect(late.status).toBe(409);
-    expect((await late.json()).error.code).toBe('lease_lost');
+    expect(((await late.json()) as { error: { code: string } }).error.code).toBe('lease_lost');
 
     // The victim's compiled pipeline is untouched and its next run executes its own code.
     const bin = await stack.cache.getBin(digest);
