@@ -1,22 +1,16 @@
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ControllerClient } from '@sparkwing/client';
 import { bundleDigest } from '@sparkwing/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nodeLog, nodeOf, waitForRun } from './lib/helpers.js';
+import { listFiles, nodeLog, nodeOf, waitForRun } from './lib/helpers.js';
 import { repoPath } from './lib/procs.js';
 import { type Stack, startStack } from './lib/stack.js';
 
 const FIXTURE = repoPath('e2e/suite/fixtures/isolation');
 const DEPLOY_KEY = 'deploy-key-7c1e9a40b2d8';
 const HOSTILE_OK = 'hostile-may-read-3f5a7c9e';
-
-function listFiles(root: string, base = root): string[] {
-  return readdirSync(root, { withFileTypes: true }).flatMap((entry) =>
-    entry.isDirectory() ? listFiles(join(root, entry.name), base) : [relative(base, join(root, entry.name))],
-  );
-}
 
 // The Isolation suite: a hostile pipeline tries each cross-run attack from inside its run, a fork pull
 // request tries to read secrets, and the legitimate pipeline next to them keeps running its own code.

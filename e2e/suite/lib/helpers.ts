@@ -123,7 +123,7 @@ export function cli(args: string[], cwd: string, env: Record<string, string>) {
   });
 }
 
-function listFiles(root: string, base = root): string[] {
+export function listFiles(root: string, base = root): string[] {
   return readdirSync(root, { withFileTypes: true }).flatMap((entry) =>
     entry.isDirectory() ? listFiles(join(root, entry.name), base) : [relative(base, join(root, entry.name))],
   );
