@@ -1,5 +1,4 @@
 import { CacheClient, type ClientError, ControllerClient, LogsClient } from '@sparkwing/client';
-import { LOCAL_LOGS_URL, openLocalStack } from '../local/stack.js';
 import { resolveProfile } from '../profiles/resolve.js';
 import { profilesPath } from '../profiles/store.js';
 
@@ -41,6 +40,7 @@ export async function openBackend(options: BackendOptions): Promise<Backend> {
         `no profile chosen: pass --profile NAME, set defaults.profile in .sparkwing/sparkwing.yaml, or run: sparkwing profile use NAME (profiles in ${path})`,
       );
     }
+    const { LOCAL_LOGS_URL, openLocalStack } = await import('../local/stack.js');
     const stack = await openLocalStack({ home: options.home, sweep: false });
     return {
       label: `local (${options.home})`,
