@@ -33,6 +33,8 @@ export class NodeProcess {
   readonly exited: Promise<NodeProcessExit>;
   private final: NodeProcessExit['message'] = null;
   private usage: ProcessUsage | null = null;
+  private openPipes = 2;
+  private onPipesEnded: () => void = () => {};
   private killTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: NodeProcessOptions) {
@@ -61,8 +63,15 @@ export class NodeProcess {
       });
       this.child.on('exit', (code, signal) => {
         clearTimeout(this.killTimer);
-        // Let buffered output drain; a backgrounded grandchild may keep the pipes open, so do not wait on them.
-        setTimeout(() => resolve({ code, signal, message: this.final, usage: this.usage }), 50);
+        const done = () => resolve({ code, signal, message: this.final, usage: this.usage });
+        // Let buffered output drain: at once when both pipes have ended, else for at most 50 ms (a
+        // backgrounded grandchild may keep them open, so do not wait on them).
+        if (this.openPipes === 0) return done();
+        const timer = setTimeout(done, 50);
+        this.onPipesEnded = () => {
+          clearTimeout(timer);
+          done();
+        };
       });
     });
     this.send({ type: 'task', task: options.task });
@@ -99,6 +108,8 @@ export class NodeProcess {
     this.child[stream]?.on('end', () => {
       if (pending) this.options.onLine(stream, pending);
       pending = '';
+      this.openPipes -= 1;
+      if (this.openPipes === 0) this.onPipesEnded();
     });
   }
 
