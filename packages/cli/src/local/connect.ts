@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { ControllerClient, type FetchLike } from '@sparkwing/client';
 import { readRecord } from '../dashboard/files.js';
 import { isAlive } from '../dashboard/process.js';
+import { nodeHttpFetch } from './http-fetch.js';
 
 /** Where the local dashboard mounts the controller and logs APIs for other `sparkwing` processes. */
 export const DASHBOARD_CONTROLLER_PATH = '/_local/controller';
@@ -20,8 +21,6 @@ export interface LocalConnection {
   close(): Promise<void>;
 }
 
-const globalFetch: FetchLike = (input, init) => fetch(input, init);
-
 /**
  * The running dashboard of `home`, when one answers: it owns the store already, so a command that goes
  * through it over 127.0.0.1 skips loading the controller, opening SQLite and the migrations check.
@@ -35,11 +34,12 @@ export async function dashboardConnection(home: string): Promise<LocalConnection
   } catch {
     return null;
   }
+  const fetch: FetchLike = nodeHttpFetch();
   const controller = new ControllerClient({
     baseUrl: `${record.url}${DASHBOARD_CONTROLLER_PATH}`,
     token: adminToken,
     userAgent: 'sparkwing-cli',
-    fetch: globalFetch,
+    fetch,
   });
   try {
     await controller.health();
@@ -49,7 +49,7 @@ export async function dashboardConnection(home: string): Promise<LocalConnection
   return {
     controller,
     logsUrl: `${record.url}${DASHBOARD_LOGS_PATH}`,
-    logsFetch: globalFetch,
+    logsFetch: fetch,
     adminToken,
     via: `dashboard ${record.url}`,
     close: async () => {},
