@@ -3,7 +3,6 @@ import { join, resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { registerRemoteCommands } from './commands/index.js';
 import { registerDashboardCommand } from './dashboard/command.js';
-import { localRun, UsageError } from './local/run.js';
 
 function collectArg(value: string, previous: Record<string, string>): Record<string, string> {
   const eq = value.indexOf('=');
@@ -37,6 +36,8 @@ program
       pipeline: string,
       opts: { dir: string; arg: Record<string, string>; label: string[]; output: string },
     ) => {
+      // Loaded on demand: the local stack (SQLite, the services, the runner) is only for this command.
+      const { localRun, UsageError } = await import('./local/run.js');
       const code = await localRun({
         pipeline,
         dir: opts.dir,
@@ -45,6 +46,10 @@ program
         json: opts.output === 'json',
         labels: opts.label,
         color: process.stdout.isTTY === true && !process.env.NO_COLOR,
+      }).catch((error: unknown) => {
+        if (!(error instanceof UsageError)) throw error;
+        process.stderr.write(`sparkwing: ${error.message}\n`);
+        return 2;
       });
       // Nothing of the run may linger (timers, idle sockets); stdout to a pipe or file is synchronous here.
       process.exit(code);
@@ -57,11 +62,6 @@ registerRemoteCommands(program);
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof CommanderError) {
     process.exitCode = error.exitCode === 0 ? 0 : 2;
-    return;
-  }
-  if (error instanceof UsageError) {
-    process.stderr.write(`sparkwing: ${error.message}\n`);
-    process.exitCode = 2;
     return;
   }
   process.stderr.write(`sparkwing: ${(error as Error).stack ?? String(error)}\n`);

@@ -84,6 +84,16 @@ async function execute(
   await send({ type: 'result', result });
 }
 
+/** The runner records it as the node's one resource sample when the node ends before the first interval. */
+function sendUsage(): Promise<void> {
+  const usage = process.resourceUsage();
+  return send({
+    type: 'usage',
+    cpu_us: usage.userCPUTime + usage.systemCPUTime,
+    max_rss_bytes: usage.maxRSS * 1024,
+  });
+}
+
 /**
  * Entry point of a node process: the compiled pipeline bundle calls it with the modules of `.sparkwing/`.
  * The runner sends one task over IPC; the process answers with a plan or a job result and exits.
@@ -101,8 +111,8 @@ export function childMain(modules: Record<string, unknown>[]): void {
     if (message.type === 'abort') abort.abort(new Error(message.reason));
     if (message.type !== 'task') return;
     execute(modules, message.task, abort).then(
-      () => exit(0),
-      () => exit(1),
+      () => sendUsage().then(() => exit(0)),
+      () => sendUsage().then(() => exit(1)),
     );
   });
 }

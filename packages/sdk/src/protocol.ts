@@ -33,4 +33,6 @@ export type ChildMessage =
   | { type: 'secret_request'; id: number; name: string }
   | { type: 'plan'; plan: PlanRequest }
   | { type: 'plan_error'; error: string }
-  | { type: 'result'; result: JobResult };
+  | { type: 'result'; result: JobResult }
+  /** Sent last, just before exiting: the process's own CPU time and peak RSS (`process.resourceUsage()`). */
+  | { type: 'usage'; cpu_us: number; max_rss_bytes: number };

@@ -189,6 +189,10 @@ async function executeNode(claim: ClaimResponse, deps: ExecutorDeps): Promise<No
       sampleIntervalMs: deps.sampleIntervalMs ?? SAMPLE_INTERVAL_MS,
       mustKill: () => lease.lost || shipper.authFailed,
     });
+    if (exit.exitSample && !lease.lost)
+      await deps.controller
+        .postMetrics(run.id, node.id, lease.token, [exit.exitSample])
+        .catch(() => undefined);
     const verdict = classifyExit({
       exit,
       timedOut: exit.timedOut,

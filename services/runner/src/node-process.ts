@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { ChildMessage, ChildTask, ParentMessage } from '@sparkwing/sdk';
 import type { MemoryCgroup } from './cgroup.js';
-import { killTree } from './proc-tree.js';
+import { killTree, type ProcessUsage } from './proc-tree.js';
 
 export type LineStream = 'stdout' | 'stderr' | 'system';
 
@@ -20,6 +20,8 @@ export interface NodeProcessExit {
   signal: NodeJS.Signals | null;
   /** The last plan/result message the process sent, if any. */
   message: Extract<ChildMessage, { type: 'plan' | 'plan_error' | 'result' }> | null;
+  /** The process's own CPU time and peak RSS, sent just before it exits (null when it died first). */
+  usage: ProcessUsage | null;
 }
 
 /** How long a node process gets between SIGTERM (AbortSignal fires) and SIGKILL of its tree. */
@@ -30,6 +32,9 @@ export class NodeProcess {
   readonly child: ChildProcess;
   readonly exited: Promise<NodeProcessExit>;
   private final: NodeProcessExit['message'] = null;
+  private usage: ProcessUsage | null = null;
+  private openPipes = 2;
+  private onPipesEnded: () => void = () => {};
   private killTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: NodeProcessOptions) {
@@ -54,12 +59,19 @@ export class NodeProcess {
     this.exited = new Promise((resolve) => {
       this.child.on('error', (error) => {
         options.onLine('system', `could not start the node process: ${error.message}`);
-        resolve({ code: 127, signal: null, message: null });
+        resolve({ code: 127, signal: null, message: null, usage: null });
       });
       this.child.on('exit', (code, signal) => {
         clearTimeout(this.killTimer);
-        // Let buffered output drain; a backgrounded grandchild may keep the pipes open, so do not wait on them.
-        setTimeout(() => resolve({ code, signal, message: this.final }), 50);
+        const done = () => resolve({ code, signal, message: this.final, usage: this.usage });
+        // Let buffered output drain: at once when both pipes have ended, else for at most 50 ms (a
+        // backgrounded grandchild may keep them open, so do not wait on them).
+        if (this.openPipes === 0) return done();
+        const timer = setTimeout(done, 50);
+        this.onPipesEnded = () => {
+          clearTimeout(timer);
+          done();
+        };
       });
     });
     this.send({ type: 'task', task: options.task });
@@ -96,6 +108,8 @@ export class NodeProcess {
     this.child[stream]?.on('end', () => {
       if (pending) this.options.onLine(stream, pending);
       pending = '';
+      this.openPipes -= 1;
+      if (this.openPipes === 0) this.onPipesEnded();
     });
   }
 
@@ -109,6 +123,9 @@ export class NodeProcess {
           (value) => this.send({ type: 'secret', id: message.id, value }),
           (error: Error) => this.send({ type: 'secret', id: message.id, error: error.message }),
         );
+        break;
+      case 'usage':
+        this.usage = { cpu_us: message.cpu_us, max_rss_bytes: message.max_rss_bytes };
         break;
       default:
         this.final = message;

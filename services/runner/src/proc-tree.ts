@@ -59,6 +59,12 @@ function treeStats(root: number): ProcStat[] {
   return out;
 }
 
+/** A process's own resource usage over its life (`process.resourceUsage()`). */
+export interface ProcessUsage {
+  cpu_us: number;
+  max_rss_bytes: number;
+}
+
 export interface TreeSample {
   ts: string;
   cpu_millicores: number;
@@ -68,18 +74,39 @@ export interface TreeSample {
 /**
  * Samples a process tree: CPU in millicores over the interval since the previous sample (from
  * utime+stime of every process in the tree, plus the children they reaped) and RSS summed over the tree.
+ * It also keeps what one sample for the whole life needs (`summary`), for nodes too short to be sampled.
  */
 export class TreeSampler {
   private lastTicks: number | null = null;
   private lastAt = 0;
+  private peakBytes = 0;
 
-  constructor(private readonly root: number) {}
+  constructor(
+    private readonly root: number,
+    private readonly startedAt: number = Date.now(),
+  ) {}
+
+  /**
+   * One sample for the whole life: CPU time over wall time since the start and the peak RSS, from the
+   * readings taken and the root process's own account of itself (`rusage`, sent just before it exits).
+   */
+  summary(usage: ProcessUsage | null, now: number = Date.now()): TreeSample {
+    const treeCpuUs = ((this.lastTicks ?? 0) / CLOCK_TICKS) * 1e6;
+    const cpuUs = Math.max(treeCpuUs, usage?.cpu_us ?? 0);
+    const wallUs = Math.max(1, now - this.startedAt) * 1000;
+    return {
+      ts: new Date(now).toISOString(),
+      cpu_millicores: Math.round((cpuUs / wallUs) * 1000),
+      memory_bytes: Math.max(this.peakBytes, usage?.max_rss_bytes ?? 0),
+    };
+  }
 
   sample(now: number = Date.now()): TreeSample | null {
     const stats = treeStats(this.root);
     if (stats.length === 0) return null;
     const ticks = stats.reduce((sum, stat) => sum + stat.ticks, 0);
     const memory = stats.reduce((sum, stat) => sum + stat.rssBytes, 0);
+    this.peakBytes = Math.max(this.peakBytes, memory);
     let millicores = 0;
     if (this.lastTicks !== null && now > this.lastAt) {
       const cpuSeconds = Math.max(0, ticks - this.lastTicks) / CLOCK_TICKS;

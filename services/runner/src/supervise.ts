@@ -11,11 +11,17 @@ export interface SuperviseOptions {
   mustKill(): boolean;
 }
 
+export interface SupervisedExit extends NodeProcessExit {
+  timedOut: boolean;
+  /**
+   * For a node that ended before its first interval sample: one sample for its whole life (CPU time over
+   * wall time, peak RSS), so its resources are never empty. Null when interval samples were delivered.
+   */
+  exitSample: TreeSample | null;
+}
+
 /** Waits for a node process while enforcing its timeout, sampling its tree and watching for kill reasons. */
-export async function supervise(
-  proc: NodeProcess,
-  options: SuperviseOptions,
-): Promise<NodeProcessExit & { timedOut: boolean }> {
+export async function supervise(proc: NodeProcess, options: SuperviseOptions): Promise<SupervisedExit> {
   const timers: NodeJS.Timeout[] = [];
   let timedOut = false;
   if (options.timeoutS) {
@@ -29,10 +35,13 @@ export async function supervise(
   }
   const sampler = proc.pid === undefined ? null : new TreeSampler(proc.pid);
   sampler?.sample();
+  let delivered = 0;
   timers.push(
     setInterval(() => {
       const point = sampler?.sample();
-      if (point) options.onSample(point);
+      if (!point) return;
+      delivered += 1;
+      options.onSample(point);
     }, options.sampleIntervalMs),
   );
   const watch = () => {
@@ -41,7 +50,9 @@ export async function supervise(
   watch();
   timers.push(setInterval(watch, 250));
   try {
-    return { ...(await proc.exited), timedOut };
+    const exit = await proc.exited;
+    const exitSample = delivered === 0 && sampler ? sampler.summary(exit.usage) : null;
+    return { ...exit, timedOut, exitSample };
   } finally {
     for (const timer of timers) clearTimeout(timer);
   }

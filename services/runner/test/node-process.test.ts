@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { bundleKey, bundlePipeline } from '../src/bundle.js';
 import { classifyExit } from '../src/classify.js';
 import { NodeProcess } from '../src/node-process.js';
+import { supervise } from '../src/supervise.js';
 import { tempDir, writeRepo } from './helpers.js';
 
 const SOURCE = `import { pipeline } from '@sparkwing/sdk';
@@ -118,5 +119,54 @@ describe('compiled pipeline in a node process', () => {
       exit_code: 7,
       error: 'command "exit 7" exited with code 7',
     });
+  });
+
+  it('records one sample at exit for a node that ends before the first interval sample', async () => {
+    const repo = writeRepo(SOURCE);
+    const bundle = await bundlePipeline(join(repo, '.sparkwing'), tempDir('home'));
+    const { proc } = run(bundle.path, repo, {
+      kind: 'job',
+      entrypoint: 'ci',
+      runId: 'run_1',
+      jobId: 'a',
+      args: {},
+      outputs: {},
+      cwd: repo,
+    });
+    const samples: unknown[] = [];
+    const exit = await supervise(proc, {
+      timeoutS: null,
+      onTimeout: () => undefined,
+      onSample: (point) => samples.push(point),
+      sampleIntervalMs: 600_000,
+      mustKill: () => false,
+    });
+    expect(exit.message).toMatchObject({ type: 'result', result: { ok: true } });
+    expect(samples).toEqual([]);
+    const sample = exit.exitSample!;
+    // A Node process: tens of MiB resident at its peak, and booting it took CPU time.
+    expect(sample.memory_bytes).toBeGreaterThan(20 * 1024 * 1024);
+    expect(sample.cpu_millicores).toBeGreaterThan(0);
+    expect(Date.parse(sample.ts)).not.toBeNaN();
+  });
+
+  it('leaves the exit sample out once interval samples were delivered', async () => {
+    const repo = writeRepo(SOURCE);
+    const bundle = await bundlePipeline(join(repo, '.sparkwing'), tempDir('home'));
+    const { proc } = run(bundle.path, repo, { kind: 'plan', entrypoint: 'ci', args: {} });
+    let delivered = 0;
+    // A Node process lives far longer than 20 ms, so interval samples are delivered.
+    const exit = await supervise(proc, {
+      timeoutS: null,
+      onTimeout: () => undefined,
+      onSample: () => {
+        delivered += 1;
+      },
+      sampleIntervalMs: 20,
+      mustKill: () => false,
+    });
+    expect(exit.message).toMatchObject({ type: 'plan' });
+    expect(delivered).toBeGreaterThan(0);
+    expect(exit.exitSample).toBeNull();
   });
 });

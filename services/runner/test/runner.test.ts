@@ -64,6 +64,12 @@ describe('sparkwing-runner against real controller, logs and cache processes', (
         ['d', 'success'],
       ]);
       expect(nodeOf(detail, 'b').output).toEqual({ doubled: 42 });
+      // Jobs shorter than the sampling interval still leave one resource sample (taken at exit).
+      for (const id of ['_plan', 'a', 'b', 'c', 'd']) {
+        const { points } = await stack.admin.getMetrics(runId, id);
+        expect(points.length).toBeGreaterThanOrEqual(1);
+        expect(Math.max(...points.map((point) => point.memory_bytes))).toBeGreaterThan(0);
+      }
       expect(nodeOf(detail, 'a').result).toMatchObject({ success: true, failure_reason: null, exit_code: 0 });
       const logs = new LogsClient({ baseUrl: stack.logs.url, token: stack.adminToken });
       const d = await logs.read(runId, 'd');

@@ -2,7 +2,6 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_DASHBOARD_PORT } from './files.js';
-import { serveDashboard } from './serve.js';
 import { dashboardStatus, startDashboard, stopDashboard } from './start.js';
 
 export interface DashboardCommandOptions {
@@ -90,6 +89,7 @@ export function registerDashboardCommand(program: Command, options: DashboardCom
     .addOption(homeOption())
     .action(async (opts: { port: number; home?: string }) => {
       try {
+        const { serveDashboard } = await import('./serve.js');
         await serveDashboard({ home: homeOf(opts.home), port: opts.port });
       } catch (error) {
         process.stderr.write(`sparkwing dashboard: ${(error as Error).message}\n`);

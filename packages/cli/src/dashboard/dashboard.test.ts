@@ -49,7 +49,21 @@ describe('sparkwing dashboard', { timeout: 120_000 }, () => {
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('<div id="root">');
 
-    await sparkwing(['run', 'hello', '--dir', join(ROOT, 'examples/hello')]);
+    // With the dashboard up, a run goes through it (it owns the store) instead of opening SQLite itself.
+    const viaDashboard = await sparkwing([
+      'run',
+      'hello',
+      '--dir',
+      join(ROOT, 'examples/hello'),
+      '-o',
+      'json',
+    ]);
+    const startedEvent = JSON.parse(viaDashboard.stdout.split('\n')[0]!) as { via: string };
+    expect(startedEvent.via).toBe(`dashboard ${first.url}`);
+    // The APIs it mounts for that check the bearer like the services do.
+    const anonymous = await fetch(`${first.url}/_local/controller/api/v1/runs`);
+    expect(anonymous.status).toBe(401);
+    expect(await anonymous.json()).toMatchObject({ error: { code: expect.any(String) } });
     const runs = (await (await fetch(`${first.url}/api/v1/runs`)).json()) as {
       runs: { id: string; pipeline: string; status: string }[];
     };

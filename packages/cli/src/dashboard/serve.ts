@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { createWebApp } from '@sparkwing/web';
+import { DASHBOARD_CONTROLLER_PATH, DASHBOARD_LOGS_PATH } from '../local/connect.js';
 import { LOCAL_CONTROLLER_URL, LOCAL_LOGS_URL, openLocalStack } from '../local/stack.js';
 import { DASHBOARD_HOST, removeRecord, writeRecord } from './files.js';
 
@@ -16,8 +17,8 @@ export interface ServeOptions {
  */
 export async function serveDashboard(options: ServeOptions): Promise<void> {
   const host = options.host ?? DASHBOARD_HOST;
-  // A viewer: the `sparkwing run` processes that own runs do the sweeping, not the dashboard.
-  const stack = await openLocalStack({ home: options.home, sweep: false });
+  // It owns the store while it runs: `sparkwing run`s go through it (see mountLocalApis), so it sweeps too.
+  const stack = await openLocalStack({ home: options.home });
   const { app } = createWebApp({
     mode: 'local',
     controllerUrl: LOCAL_CONTROLLER_URL,
@@ -26,7 +27,11 @@ export async function serveDashboard(options: ServeOptions): Promise<void> {
     logsFetch: stack.logsFetch,
     localToken: stack.adminToken,
   });
-  const server = serve({ fetch: app.fetch, port: options.port, hostname: host });
+  const server = serve({
+    fetch: mountLocalApis(app.fetch, { controller: stack.controllerApp, logs: stack.logsApp }),
+    port: options.port,
+    hostname: host,
+  });
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('listening', () => resolve());
@@ -63,4 +68,29 @@ export async function serveDashboard(options: ServeOptions): Promise<void> {
   };
   process.on('SIGTERM', () => void stop());
   process.on('SIGINT', () => void stop());
+}
+
+type AppFetch = (request: Request) => Response | Promise<Response>;
+
+/**
+ * The controller and logs APIs for other `sparkwing` processes on this machine (`local/connect.ts`), next to
+ * the web app. Each app checks the bearer token itself; the listener is 127.0.0.1 only.
+ */
+function mountLocalApis(
+  web: AppFetch,
+  apps: { controller: { fetch: AppFetch }; logs: { fetch: AppFetch } },
+): AppFetch {
+  const mounts: [string, AppFetch][] = [
+    [`${DASHBOARD_CONTROLLER_PATH}/`, (request) => apps.controller.fetch(request)],
+    [`${DASHBOARD_LOGS_PATH}/`, (request) => apps.logs.fetch(request)],
+  ];
+  return (request) => {
+    const url = new URL(request.url);
+    for (const [prefix, target] of mounts) {
+      if (!url.pathname.startsWith(prefix)) continue;
+      url.pathname = url.pathname.slice(prefix.length - 1);
+      return target(new Request(url, request));
+    }
+    return web(request);
+  };
 }

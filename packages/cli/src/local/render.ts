@@ -1,7 +1,8 @@
 import { FAILURE_REASON_HELP, formatDuration, type RunDetail, type RunNode } from '@sparkwing/contracts';
 
 export interface Reporter {
-  started(runId: string, pipeline: string, home: string): void;
+  /** `via`: `in-process`, or `dashboard <url>` when the running dashboard carried the run. */
+  started(runId: string, pipeline: string, home: string, via?: string): void;
   node(node: RunNode): void;
   /** Periodic reminder of the nodes still running. */
   progress(running: RunNode[]): void;
@@ -88,7 +89,8 @@ export function jsonReporter(write: (text: string) => void): Reporter {
   const emit = (event: Record<string, unknown>) =>
     write(`${JSON.stringify({ ts: new Date().toISOString(), ...event })}\n`);
   return {
-    started: (runId, pipeline, home) => emit({ event: 'run_started', run_id: runId, pipeline, home }),
+    started: (runId, pipeline, home, via) =>
+      emit({ event: 'run_started', run_id: runId, pipeline, home, ...(via ? { via } : {}) }),
     node: (node) =>
       emit({
         event: 'node',

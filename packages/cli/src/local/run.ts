@@ -6,7 +6,7 @@ import { isTerminalRunStatus, labelsSatisfy, type RunDetail } from '@sparkwing/c
 import { startPool } from '@sparkwing/runner';
 import { ConfigError, findPipeline, parseSparkwingConfig } from '@sparkwing/sdk/config';
 import { jsonReporter, type Reporter, terminalReporter } from './render.js';
-import { openLocalStack } from './stack.js';
+import { connectLocal } from './connect.js';
 
 export interface LocalRunOptions {
   pipeline: string;
@@ -53,14 +53,16 @@ export async function localRun(options: LocalRunOptions): Promise<number> {
   const reporter: Reporter = options.json
     ? jsonReporter(write)
     : terminalReporter(write, options.color ?? false);
-  const stack = await openLocalStack({ home: options.home });
+  // Through the running dashboard when there is one (it owns the store), else the store opened here.
+  const stack = await connectLocal(options.home, { sweep: true });
+  let wakeUp = () => {};
   try {
     const { run_id: runId } = await stack.controller.trigger({
       pipeline: options.pipeline,
       args: options.args,
       local_path: dir,
     });
-    reporter.started(runId, options.pipeline, options.home);
+    reporter.started(runId, options.pipeline, options.home, stack.via);
     const labels = localLabels(options.labels);
     const pool = startPool({
       controller: stack.controller,
@@ -69,11 +71,13 @@ export async function localRun(options: LocalRunOptions): Promise<number> {
       maxConcurrent: options.concurrency ?? Math.max(2, availableParallelism()),
       runId,
       claimWaitMs: 1_000,
+      // A finished node is what changes the run: look at once instead of at the next poll.
+      onExecuted: () => wakeUp(),
       executor: {
         home: options.home,
         shipper: ({ runId: run, nodeId, token }) =>
           new LogShipper({
-            baseUrl: 'http://sparkwing-logs.local',
+            baseUrl: stack.logsUrl,
             runId: run,
             nodeId,
             token,
@@ -109,7 +113,13 @@ export async function localRun(options: LocalRunOptions): Promise<number> {
         const running = detail.nodes.filter((node) => node.status === 'running');
         if (running.length > 0) reporter.progress(running);
       }
-      await new Promise((done) => setTimeout(done, 150));
+      await new Promise<void>((done) => {
+        const timer = setTimeout(done, 150);
+        wakeUp = () => {
+          clearTimeout(timer);
+          done();
+        };
+      });
     }
     process.off('SIGINT', onInterrupt);
     process.off('SIGTERM', onInterrupt);

@@ -1,5 +1,4 @@
 import { CacheClient, type ClientError, ControllerClient, LogsClient } from '@sparkwing/client';
-import { LOCAL_LOGS_URL, openLocalStack } from '../local/stack.js';
 import { resolveProfile } from '../profiles/resolve.js';
 import { profilesPath } from '../profiles/store.js';
 
@@ -41,14 +40,16 @@ export async function openBackend(options: BackendOptions): Promise<Backend> {
         `no profile chosen: pass --profile NAME, set defaults.profile in .sparkwing/sparkwing.yaml, or run: sparkwing profile use NAME (profiles in ${path})`,
       );
     }
-    const stack = await openLocalStack({ home: options.home, sweep: false });
+    // The running dashboard when there is one, else the store opened in this process.
+    const { connectLocal } = await import('../local/connect.js');
+    const local = await connectLocal(options.home, { sweep: false });
     return {
       label: `local (${options.home})`,
-      controller: stack.controller,
-      logs: new LogsClient({ baseUrl: LOCAL_LOGS_URL, token: stack.adminToken, fetch: stack.logsFetch }),
+      controller: local.controller,
+      logs: new LogsClient({ baseUrl: local.logsUrl, token: local.adminToken, fetch: local.logsFetch }),
       cacheUrl: null,
-      token: stack.adminToken,
-      close: () => stack.close(),
+      token: local.adminToken,
+      close: () => local.close(),
     };
   }
   const { profile, name } = resolved;

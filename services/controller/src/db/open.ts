@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -28,8 +28,29 @@ export function migrationsFolder(): string {
 }
 
 /**
+ * Whether the newest migration of the journal is already applied. drizzle's `migrate` reads and hashes every
+ * SQL file and takes the write lock on each open; a one-shot `sparkwing run` on a current store needs neither.
+ */
+export function migrationsApplied(sqlite: Database.Database, folder: string): boolean {
+  const journal = JSON.parse(readFileSync(join(folder, 'meta', '_journal.json'), 'utf8')) as {
+    entries: { when: number }[];
+  };
+  const newest = Math.max(...journal.entries.map((entry) => entry.when));
+  try {
+    // drizzle records each applied migration with the journal's `when` as created_at.
+    const row = sqlite.prepare('SELECT max(created_at) AS at FROM __drizzle_migrations').get() as
+      | { at: number | null }
+      | undefined;
+    return row?.at != null && Number(row.at) >= newest;
+  } catch {
+    return false; // no migrations table yet: a fresh file
+  }
+}
+
+/**
  * Opens (creating if needed) the SQLite file in WAL mode with a busy timeout, so several processes can
- * share it (local mode runs concurrent `sparkwing run`s on one state.db), and applies migrations.
+ * share it (local mode runs concurrent `sparkwing run`s on one state.db), and applies migrations unless
+ * the file is already at the newest one.
  */
 export function openDatabase(path: string, options: { migrations?: string } = {}): OpenedDb {
   mkdirSync(dirname(path), { recursive: true });
@@ -41,6 +62,7 @@ export function openDatabase(path: string, options: { migrations?: string } = {}
   sqlite.pragma('synchronous = NORMAL');
   const db = drizzle({ client: sqlite, schema });
   const folder = options.migrations ?? migrationsFolder();
+  if (migrationsApplied(sqlite, folder)) return { db, sqlite };
   try {
     migrate(db, { migrationsFolder: folder });
   } catch (error) {
