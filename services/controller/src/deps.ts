@@ -6,6 +6,7 @@ import type { Db } from './db/open.js';
 import type { ControllerMetrics } from './metrics.js';
 import type { QueueService } from './queue/service.js';
 import type { SecretStore } from './secret-store.js';
+import type { RepoSource } from './triggers/repo-source.js';
 
 /** Everything the HTTP app needs, built once (createController) and passed to createApp. */
 export interface ControllerDeps {
@@ -20,6 +21,10 @@ export interface ControllerDeps {
   signingKey: string;
   /** GitHub webhook secret; webhooks answer 503 without it. */
   webhookSecret?: string;
+  /** Reads sparkwing.yaml and changed files through the cache's mirrors. */
+  repoSource: RepoSource;
+  /** Queue GitHub commit statuses for triggered runs (a GitHub token or App is configured). */
+  reportStatuses: boolean;
   /** Accept `local_path` on triggers (local mode only). */
   allowLocalPath: boolean;
   version: string;

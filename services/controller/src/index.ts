@@ -40,3 +40,7 @@ export async function loadKubernetesDispatcher(): Promise<
 > {
   return (await import('./dispatch/kubernetes/dispatcher.js')).KubernetesDispatcher;
 }
+export { type RepoSource, CacheRepoSource, mirrorName } from './triggers/repo-source.js';
+export { ScheduleRunner, type ScheduleTickReport } from './triggers/schedules.js';
+export { StatusReporter, type StatusReporterOptions, describeRun } from './triggers/github-status.js';
+export { type GithubCredentials, appJwt } from './triggers/github-auth.js';

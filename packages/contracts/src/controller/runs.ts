@@ -30,10 +30,10 @@ export type TriggerResponse = z.infer<typeof triggerResponseSchema>;
 export const TRIGGER_KINDS = ['api', 'webhook', 'local', 'retry', 'schedule'] as const;
 export type TriggerKind = (typeof TRIGGER_KINDS)[number];
 /** Trigger events a run records (`event`); `GET /runs?event=` filters on them. */
-export const TRIGGER_EVENTS = ['push', 'tag', 'pull_request', 'schedule', 'config_error'] as const;
+export const TRIGGER_EVENTS = ['push', 'tag', 'pull_request', 'schedule'] as const;
 export const triggerInfoSchema = z.object({
   kind: z.enum(TRIGGER_KINDS),
-  /** Webhook event (`push`, `tag`, `pull_request`, `schedule`, `config_error`), null for API triggers. */
+  /** Trigger event (`push`, `tag`, `pull_request`, `schedule`), null for API triggers. */
   event: z.string().nullable(),
   actor: z.string().nullable(),
   /** Full git ref of the event (`refs/heads/main`, `refs/tags/v1`, `refs/pull/7/head`). */
