@@ -1,6 +1,6 @@
 export { createApp, type ControllerApp } from './app.js';
 export { type Controller, type ControllerOptions, createController } from './controller.js';
-export { type ControllerConfig, configSchema, parseConfig } from './config.js';
+export { type ControllerConfig, configSchema, githubCredentials, parseConfig } from './config.js';
 export type { AppEnv, ControllerDeps } from './deps.js';
 export { type Clock, ManualClock, systemClock } from './clock.js';
 export { type Db, migrationsFolder, openDatabase } from './db/open.js';
