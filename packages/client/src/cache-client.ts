@@ -3,6 +3,8 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import {
   type ArtifactList,
   artifactListSchema,
+  type ChangesResponse,
+  changesResponseSchema,
   DELETIONS_MANIFEST,
   errorEnvelopeSchema,
   type Health,
@@ -136,6 +138,12 @@ export class CacheClient {
   async file(repo: string, ref: string, path: string): Promise<Buffer> {
     const response = await this.send('GET', '/file', { query: { repo, ref, path } });
     return Buffer.from(await response.arrayBuffer());
+  }
+
+  /** Files changed on `head` since it diverged from `base`, computed in the mirror. */
+  async changes(repo: string, base: string, head: string): Promise<ChangesResponse> {
+    const response = await this.send('GET', '/changes', { query: { repo, base, head } });
+    return parse(response, changesResponseSchema, 'GET /changes');
   }
 
   getBin(key: string): Promise<Buffer | null> {

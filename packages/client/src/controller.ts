@@ -55,7 +55,16 @@ export class ControllerClient {
     return this.http.call('POST', '/api/v1/triggers', { body, schema: triggerResponseSchema });
   }
 
-  listRuns(query: { pipeline?: string; status?: string; limit?: number; cursor?: string } = {}) {
+  listRuns(
+    query: {
+      pipeline?: string;
+      status?: string;
+      branch?: string;
+      event?: string;
+      limit?: number;
+      cursor?: string;
+    } = {},
+  ) {
     return this.http.call('GET', '/api/v1/runs', { query, schema: runListSchema });
   }
 

@@ -36,6 +36,21 @@ export type MirrorInfo = z.infer<typeof mirrorInfoSchema>;
 export const mirrorListSchema = z.object({ repos: z.array(mirrorInfoSchema) });
 export const mirrorResponseSchema = z.object({ repo: mirrorInfoSchema });
 
+/** `GET /changes`: files changed on `head` since it diverged from `base` (merge-base diff). */
+export const changesQuerySchema = z.strictObject({
+  repo: z.string().min(1).max(2048),
+  base: z.string().min(1).max(256),
+  head: z.string().min(1).max(256),
+});
+export const changesResponseSchema = z.object({
+  base: commitShaSchema,
+  head: commitShaSchema,
+  files: z.array(z.string()),
+  /** True when more than the limit changed: the list is cut and filters should treat it as unknown. */
+  truncated: z.boolean(),
+});
+export type ChangesResponse = z.infer<typeof changesResponseSchema>;
+
 /** Upload refs are content addressed: `up_` + sha256 of the canonical tree listing (see docs/cache.md). */
 export const UPLOAD_REF_RE = /^up_[0-9a-f]{64}$/;
 export const uploadRefSchema = z.string().regex(UPLOAD_REF_RE, 'must look like up_<64 hex>');

@@ -1,6 +1,7 @@
 import { parseDuration } from '@sparkwing/contracts';
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import { z } from 'zod';
+import { concurrencySchema, triggersSchema } from './trigger-schema.js';
 
 const durationString = z.string().refine(
   (value) => {
@@ -14,20 +15,12 @@ const durationString = z.string().refine(
   { message: 'must be a duration such as 30s, 10m or 1h' },
 );
 
-const branchFilter = z.strictObject({ branches: z.array(z.string().min(1)).optional() }).nullable();
-
-const triggersSchema = z.strictObject({
-  push: branchFilter.optional(),
-  pull_request: branchFilter.optional(),
-  schedule: z.union([z.string().min(1), z.array(z.string().min(1))]).optional(),
-  webhook: z.union([z.boolean(), z.null()]).optional(),
-});
-
 const pipelineEntrySchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'use letters, digits, ".", "_" and "-"'),
   entrypoint: z.string().regex(/^[A-Za-z_$][A-Za-z0-9_$]*$/, 'must be the name of an exported symbol'),
   description: z.string().optional(),
   on: triggersSchema.optional(),
+  concurrency: concurrencySchema.optional(),
   requires: z.array(z.string().min(1)).optional(),
   timeout: durationString.optional(),
 });
@@ -141,3 +134,13 @@ export function findPipeline(config: SparkwingConfig, name: string, file = 'spar
   }
   return entry;
 }
+
+export { type Concurrency, concurrencySchema, type Triggers, triggersSchema } from './trigger-schema.js';
+export {
+  matchTriggers,
+  needsChangedFiles,
+  scheduleEntries,
+  type TriggerEvent,
+  type TriggerMatch,
+} from './trigger-match.js';
+export { nextFireAfter, parseScheduleEntry, type ScheduleEntry } from './schedule.js';

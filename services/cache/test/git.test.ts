@@ -177,6 +177,31 @@ describe('git mirror', () => {
     expect(metrics).toMatch(/sparkwing_gitcache_files_served_total\{service="cache"\} 1/);
   });
 
+  it('lists the files changed on head since it diverged from base', async () => {
+    const before = git(origin.work, 'rev-parse', 'HEAD');
+    commit('changes-a', { 'src.ts': 'a\n' });
+    const after = commit('changes-b', { 'README.md': '# changed\n', 'other.txt': 'x\n' });
+    await fetch(`${cache.url}/git/repos/demo/refresh`, { method: 'POST', headers: authHeaders() });
+    const response = await fetch(`${cache.url}/changes?repo=demo&base=${before}&head=${after}`, {
+      headers: authHeaders(),
+    });
+    expect(response.status).toBe(200);
+    const body = await response.json();
+    expect(body).toEqual({
+      base: before,
+      head: after,
+      files: ['README.md', 'other.txt', 'src.ts'],
+      truncated: false,
+    });
+    const unknown = await fetch(`${cache.url}/changes?repo=demo&base=${'f'.repeat(40)}&head=${after}`, {
+      headers: authHeaders(),
+    });
+    expect(unknown.status).toBe(404);
+    expect((await unknown.json()).error.code).toBe('not_found');
+    const noAuth = await fetch(`${cache.url}/changes?repo=demo&base=${before}&head=${after}`);
+    expect(noAuth.status).toBe(401);
+  });
+
   it('reports a failing mirror in /git/repos and /health', async () => {
     const broken = join(root, 'broken.git');
     execFileSync('git', ['clone', '-q', '--bare', origin.bare, broken]);

@@ -1,6 +1,7 @@
 import { durationSchema } from '@sparkwing/contracts';
 import { z } from 'zod';
 import { kubernetesEnvShape } from './dispatch/kubernetes/config.js';
+import type { GithubCredentials } from './triggers/github-auth.js';
 
 const duration = (fallback: string) => z.string().default(fallback).pipe(durationSchema);
 
@@ -30,6 +31,18 @@ export const configSchema = z.object({
         .map((p) => p.trim())
         .filter(Boolean),
     ),
+  // How often `schedule:` entries are checked (each check reads the default branch's sparkwing.yaml).
+  SPARKWING_SCHEDULE_INTERVAL: duration('30s'),
+  // GitHub commit statuses: a token with `repo:status` (or fine-grained "Commit statuses: write")...
+  GITHUB_TOKEN: z.string().min(1).optional(),
+  // ...or a GitHub App: its id, PEM private key and the installation id (all three together).
+  GITHUB_APP_ID: z.string().min(1).optional(),
+  GITHUB_APP_PRIVATE_KEY: z.string().min(1).optional(),
+  GITHUB_APP_INSTALLATION_ID: z.string().min(1).optional(),
+  // GitHub API base URL (GitHub Enterprise: https://<host>/api/v3).
+  GITHUB_API_URL: z.url().default('https://api.github.com'),
+  // Dashboard URL commit statuses link to (`<url>/runs/<id>`); statuses carry no link while unset.
+  SPARKWING_PUBLIC_URL: z.url().optional(),
   // A ready node nobody claims for this long fails `queue_timeout`.
   SPARKWING_QUEUE_TIMEOUT: duration('15m'),
   // A runner silent for this long is lost; its nodes fail `agent_lost`.
@@ -54,6 +67,22 @@ export const configSchema = z.object({
   ...kubernetesEnvShape,
 });
 export type ControllerConfig = z.infer<typeof configSchema>;
+
+/** GitHub credentials from the config: a token, or all three App variables; null when none are set. */
+export function githubCredentials(config: ControllerConfig): GithubCredentials | null {
+  if (config.GITHUB_TOKEN) return { kind: 'token', token: config.GITHUB_TOKEN };
+  const app = [config.GITHUB_APP_ID, config.GITHUB_APP_PRIVATE_KEY, config.GITHUB_APP_INSTALLATION_ID];
+  if (app.every((v) => v === undefined)) return null;
+  if (app.some((v) => v === undefined))
+    throw new Error('GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY and GITHUB_APP_INSTALLATION_ID go together');
+  return {
+    kind: 'app',
+    appId: config.GITHUB_APP_ID!,
+    // Secrets often carry the PEM with literal \n (one-line env values).
+    privateKey: config.GITHUB_APP_PRIVATE_KEY!.replace(/\\n/g, '\n'),
+    installationId: config.GITHUB_APP_INSTALLATION_ID!,
+  };
+}
 
 /** Parses the environment; throws one readable message listing every bad variable. */
 export function parseConfig(env: Record<string, string | undefined>): ControllerConfig {

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { type Logger, silentLogger } from '@sparkwing/telemetry';
-import { ensureAdminToken, ensureRunnerToken } from './auth/bootstrap.js';
+import { ensureAdminToken, ensureCacheToken, ensureRunnerToken } from './auth/bootstrap.js';
 import { TokenStore } from './auth/token-store.js';
 import { type Clock, systemClock } from './clock.js';
 import { createApp } from './app.js';
@@ -12,6 +12,10 @@ import type { QueueSettings } from './queue/core.js';
 import { QueueService } from './queue/service.js';
 import { SecretStore } from './secret-store.js';
 import { Sweeper } from './sweeper.js';
+import { StatusReporter, type StatusReporterOptions } from './triggers/github-status.js';
+import { createTriggerMetrics } from './triggers/metrics.js';
+import { CacheRepoSource, type RepoSource, unavailableRepoSource } from './triggers/repo-source.js';
+import { ScheduleRunner } from './triggers/schedules.js';
 import { CONTROLLER_VERSION } from './version.js';
 
 export interface ControllerOptions {
@@ -41,6 +45,10 @@ export interface ControllerOptions {
   metrics?: ControllerMetrics;
   cacheUrl?: string;
   logsUrl?: string;
+  /** GitHub commit statuses: credentials and API URL; none are posted without. */
+  github?: StatusReporterOptions;
+  /** Override how repositories are read (default: the cache at `cacheUrl`). */
+  repoSource?: RepoSource;
   /** Override where drizzle migrations live (normally found next to the package). */
   migrationsFolder?: string;
 }
@@ -50,6 +58,10 @@ export interface Controller {
   deps: ControllerDeps;
   queue: QueueService;
   sweeper: Sweeper;
+  /** Fires `schedule:` entries; started by main.ts (tests call `tick()`). */
+  schedules: ScheduleRunner;
+  /** Posts GitHub commit statuses, when credentials are configured. */
+  statuses: StatusReporter | null;
   tokens: TokenStore;
   secrets: SecretStore;
   metrics: ControllerMetrics;
@@ -79,6 +91,19 @@ export function createController(options: ControllerOptions): Controller {
   const secrets = new SecretStore(db, clock, secretKey);
   const queue = new QueueService({ db, metrics, signingKey, settings: options.settings, clock, logger });
   const sweeper = new Sweeper(queue, options.sweepIntervalMs ?? 5_000, logger);
+  const triggerMetrics = createTriggerMetrics(metrics.registry);
+  const repoSource =
+    options.repoSource ??
+    (options.cacheUrl
+      ? new CacheRepoSource({
+          baseUrl: options.cacheUrl,
+          token: ensureCacheToken(tokens, options.dataDir, logger),
+        })
+      : unavailableRepoSource);
+  const schedules = new ScheduleRunner({ db, queue, source: repoSource, metrics: triggerMetrics, logger });
+  const statuses = options.github
+    ? new StatusReporter({ db, clock, logger, metrics: triggerMetrics }, options.github)
+    : null;
   const deps: ControllerDeps = {
     db,
     queue,
@@ -90,6 +115,8 @@ export function createController(options: ControllerOptions): Controller {
     signingKey,
     webhookSecret: options.webhookSecret,
     forkSecrets: { pipelines: new Set(options.forkSecretPipelines ?? []) },
+    repoSource,
+    reportStatuses: statuses !== null,
     allowLocalPath: options.allowLocalPath ?? false,
     version: CONTROLLER_VERSION,
     cacheUrl: options.cacheUrl,
@@ -102,6 +129,8 @@ export function createController(options: ControllerOptions): Controller {
     deps,
     queue,
     sweeper,
+    schedules,
+    statuses,
     tokens,
     secrets,
     metrics,
@@ -112,6 +141,8 @@ export function createController(options: ControllerOptions): Controller {
       if (closed) return;
       closed = true;
       sweeper.stop();
+      void schedules.stop();
+      void statuses?.stop();
       queue.releaseWaiters();
       sqlite.close();
     },

@@ -7,6 +7,7 @@ import type { ControllerMetrics } from './metrics.js';
 import type { QueueService } from './queue/service.js';
 import type { ForkSecretPolicy } from './secret-policy.js';
 import type { SecretStore } from './secret-store.js';
+import type { RepoSource } from './triggers/repo-source.js';
 
 /** Everything the HTTP app needs, built once (createController) and passed to createApp. */
 export interface ControllerDeps {
@@ -23,6 +24,10 @@ export interface ControllerDeps {
   webhookSecret?: string;
   /** Which pipelines' fork pull request runs may read secrets (none by default). */
   forkSecrets: ForkSecretPolicy;
+  /** Reads sparkwing.yaml and changed files through the cache's mirrors. */
+  repoSource: RepoSource;
+  /** Queue GitHub commit statuses for triggered runs (a GitHub token or App is configured). */
+  reportStatuses: boolean;
   /** Accept `local_path` on triggers (local mode only). */
   allowLocalPath: boolean;
   version: string;

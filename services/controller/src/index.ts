@@ -1,6 +1,6 @@
 export { createApp, type ControllerApp } from './app.js';
 export { type Controller, type ControllerOptions, createController } from './controller.js';
-export { type ControllerConfig, configSchema, parseConfig } from './config.js';
+export { type ControllerConfig, configSchema, githubCredentials, parseConfig } from './config.js';
 export type { AppEnv, ControllerDeps } from './deps.js';
 export { type Clock, ManualClock, systemClock } from './clock.js';
 export { type Db, migrationsFolder, openDatabase } from './db/open.js';
@@ -40,3 +40,7 @@ export async function loadKubernetesDispatcher(): Promise<
 > {
   return (await import('./dispatch/kubernetes/dispatcher.js')).KubernetesDispatcher;
 }
+export { type RepoSource, CacheRepoSource, mirrorName } from './triggers/repo-source.js';
+export { ScheduleRunner, type ScheduleTickReport } from './triggers/schedules.js';
+export { StatusReporter, type StatusReporterOptions, describeRun } from './triggers/github-status.js';
+export { type GithubCredentials, appJwt } from './triggers/github-auth.js';

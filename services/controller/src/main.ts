@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { createLogger, startTelemetry } from '@sparkwing/telemetry';
-import { parseConfig } from './config.js';
+import { githubCredentials, parseConfig } from './config.js';
 import { createController } from './controller.js';
 import type { Dispatcher } from './dispatch/types.js';
 import { createControllerMetrics } from './metrics.js';
@@ -13,6 +13,13 @@ async function main(): Promise<void> {
     config = parseConfig(process.env);
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n`);
+    process.exit(1);
+  }
+  let github: ReturnType<typeof githubCredentials>;
+  try {
+    github = githubCredentials(config);
+  } catch (error) {
+    process.stderr.write(`invalid controller configuration: ${(error as Error).message}\n`);
     process.exit(1);
   }
   const logger = createLogger({ service: 'controller', level: config.LOG_LEVEL });
@@ -40,6 +47,9 @@ async function main(): Promise<void> {
     logger,
     cacheUrl: config.SPARKWING_CACHE_URL,
     logsUrl: config.SPARKWING_LOGS_URL,
+    github: github
+      ? { credentials: github, apiUrl: config.GITHUB_API_URL, publicUrl: config.SPARKWING_PUBLIC_URL }
+      : undefined,
   });
   let dispatcher: Dispatcher | undefined;
   if (config.SPARKWING_DISPATCHER === 'kubernetes') {
@@ -62,6 +72,8 @@ async function main(): Promise<void> {
     dispatcher.start();
   }
   controller.sweeper.start();
+  controller.schedules.start(config.SPARKWING_SCHEDULE_INTERVAL);
+  controller.statuses?.start(1_000);
   const server = serve(
     { fetch: controller.app.fetch, port: config.PORT, hostname: '0.0.0.0' },
     (info: AddressInfo) => {

@@ -28,10 +28,10 @@ export function branchPattern(pattern: string): RegExp {
 export function secretRefusal(
   name: string,
   scope: SecretScope,
-  run: Pick<Run, 'pipeline' | 'git'>,
+  run: Pick<Run, 'pipeline' | 'git' | 'trigger'>,
   forks: ForkSecretPolicy,
 ): string | null {
-  const fork = run.git?.fork === true;
+  const fork = run.git?.fork === true || run.trigger.fork === true;
   if (fork && !forks.pipelines.has(run.pipeline)) {
     return `run of pipeline ${run.pipeline} comes from a fork pull request: it gets no secrets unless the operator lists the pipeline in SPARKWING_FORK_SECRETS_PIPELINES`;
   }

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Controller, createController, parseConfig } from '../src/index.js';
+import { type Controller, createController, githubCredentials, parseConfig } from '../src/index.js';
 
 describe('configuration', () => {
   it('applies the documented defaults and parses durations to milliseconds', () => {
@@ -23,6 +23,27 @@ describe('configuration', () => {
       SPARKWING_QUEUE_TIMEOUT: '1m30s',
     });
     expect(custom).toMatchObject({ PORT: 0, SPARKWING_LEASE_DURATION: 500, SPARKWING_QUEUE_TIMEOUT: 90_000 });
+  });
+
+  it('reads GitHub credentials: a token, or all three App variables, never half an App', () => {
+    expect(githubCredentials(parseConfig({}))).toBeNull();
+    expect(parseConfig({}).SPARKWING_SCHEDULE_INTERVAL).toBe(30_000);
+    expect(githubCredentials(parseConfig({ GITHUB_TOKEN: 'ghp_x' }))).toEqual({
+      kind: 'token',
+      token: 'ghp_x',
+    });
+    const app = parseConfig({
+      GITHUB_APP_ID: '12',
+      GITHUB_APP_INSTALLATION_ID: '34',
+      GITHUB_APP_PRIVATE_KEY: '-----BEGIN KEY-----\\nabc\\n-----END KEY-----',
+    });
+    expect(githubCredentials(app)).toEqual({
+      kind: 'app',
+      appId: '12',
+      installationId: '34',
+      privateKey: '-----BEGIN KEY-----\nabc\n-----END KEY-----',
+    });
+    expect(() => githubCredentials(parseConfig({ GITHUB_APP_ID: '12' }))).toThrow(/go together/);
   });
 
   it('names every bad variable in one message', () => {

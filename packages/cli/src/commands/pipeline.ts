@@ -7,6 +7,7 @@ import { jsonReporter, terminalReporter } from '../local/render.js';
 import { cacheClient, describeClientError, openBackend } from '../remote/backend.js';
 import { followRun } from '../remote/follow.js';
 import { uploadWorkingTree } from '../remote/upload.js';
+import { registerPipelineLint } from './pipeline-lint.js';
 import {
   action,
   CliFailure,
@@ -32,12 +33,14 @@ interface TriggerOptions {
   output: string;
 }
 
-/** `sparkwing pipeline list|trigger`. */
+/** `sparkwing pipeline list|lint|trigger`. */
 export function registerPipelineCommands(program: Command, paths: () => CliPaths): void {
   const pipeline = withExamples(program.command('pipeline').description('pipelines of this repository'), [
     'sparkwing pipeline list',
+    'sparkwing pipeline lint',
     'sparkwing pipeline trigger hello --profile prod --follow-logs',
   ]);
+  registerPipelineLint(pipeline);
 
   withExamples(
     pipeline

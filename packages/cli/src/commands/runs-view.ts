@@ -3,7 +3,10 @@ import { FAILURE_REASON_HELP, formatDuration, type Run, type RunDetail } from '@
 export function runLine(run: Run): string {
   const took = run.duration_ms === null ? '' : formatDuration(run.duration_ms);
   const reason = run.failure_reason ? `  ${run.failure_reason}` : '';
-  return `${run.id.padEnd(28)} ${run.pipeline.padEnd(16)} ${run.status.padEnd(10)} ${run.created_at}  ${took}${reason}\n`;
+  const source = run.trigger.event
+    ? `  [${run.trigger.event}${run.git?.branch ? ` ${run.git.branch}` : ''}]`
+    : '';
+  return `${run.id.padEnd(28)} ${run.pipeline.padEnd(16)} ${run.status.padEnd(10)} ${run.created_at}  ${took}${reason}${source}\n`;
 }
 
 export function statusText(detail: RunDetail): string {
@@ -12,6 +15,11 @@ export function statusText(detail: RunDetail): string {
   if (run.duration_ms !== null) out += `  ${formatDuration(run.duration_ms)}`;
   out += `\n  trigger: ${run.trigger.kind}${run.trigger.event ? ` (${run.trigger.event})` : ''}  created ${run.created_at}\n`;
   if (run.git) out += `  git: ${run.git.repo_url} ${run.git.branch ?? ''} ${run.git.sha ?? ''}\n`;
+  const t = run.trigger;
+  if (t.ref || t.rule) {
+    const pr = t.pr_number === null ? '' : `  PR #${t.pr_number}${t.fork ? ' (fork)' : ''}`;
+    out += `  ref: ${t.ref ?? '-'}${pr}  actor: ${t.actor ?? '-'}  rule: ${t.rule ?? '-'}\n`;
+  }
   if (run.upload_ref) out += `  upload: ${run.upload_ref}\n`;
   if (run.error) out += `  error: ${run.error}\n`;
   for (const node of detail.nodes) {

@@ -4,6 +4,7 @@ import {
   isTerminalRunStatus,
   type LogRecord,
   RUN_STATUSES,
+  TRIGGER_EVENTS,
 } from '@sparkwing/contracts';
 import { type Command, Option } from 'commander';
 import { type Backend, describeClientError, openBackend } from '../remote/backend.js';
@@ -124,25 +125,39 @@ export function registerRunsCommands(program: Command, paths: () => CliPaths): v
     common(runs.command('list').description('recent runs, newest first'))
       .option('--pipeline <name>', 'only this pipeline')
       .addOption(new Option('--status <status>', 'only runs in this status').choices([...RUN_STATUSES]))
+      .option('--branch <name>', 'only runs of this branch (pull requests: the head branch)')
+      .addOption(
+        new Option('--event <event>', 'only runs triggered by this event').choices([...TRIGGER_EVENTS]),
+      )
       .option('--limit <n>', 'how many', '20'),
-    ['sparkwing runs list --status failed', 'sparkwing runs list --profile prod -o json'],
+    [
+      'sparkwing runs list --status failed',
+      'sparkwing runs list --branch main --event push --profile prod',
+      'sparkwing runs list --profile prod -o json',
+    ],
   ).action(
-    action(async (opts: Common & { pipeline?: string; status?: string; limit: string }) => {
-      const limit = Number(opts.limit);
-      if (!Number.isInteger(limit) || limit < 1 || limit > 500)
-        throw new CliUsageError('--limit must be 1..500');
-      return withBackend(paths(), opts, undefined, async (backend) => {
-        const page = await backend.controller.listRuns({
-          pipeline: opts.pipeline,
-          status: opts.status,
-          limit,
+    action(
+      async (
+        opts: Common & { pipeline?: string; status?: string; branch?: string; event?: string; limit: string },
+      ) => {
+        const limit = Number(opts.limit);
+        if (!Number.isInteger(limit) || limit < 1 || limit > 500)
+          throw new CliUsageError('--limit must be 1..500');
+        return withBackend(paths(), opts, undefined, async (backend) => {
+          const page = await backend.controller.listRuns({
+            pipeline: opts.pipeline,
+            status: opts.status,
+            branch: opts.branch,
+            event: opts.event,
+            limit,
+          });
+          if (opts.output === 'json') printJson(page);
+          else if (page.runs.length === 0) process.stdout.write(`no runs (${backend.label})\n`);
+          else for (const run of page.runs) process.stdout.write(runLine(run));
+          return 0;
         });
-        if (opts.output === 'json') printJson(page);
-        else if (page.runs.length === 0) process.stdout.write(`no runs (${backend.label})\n`);
-        else for (const run of page.runs) process.stdout.write(runLine(run));
-        return 0;
-      });
-    }),
+      },
+    ),
   );
 
   withExamples(common(runs.command('status').description('a run and its nodes').argument('<run-id>')), [

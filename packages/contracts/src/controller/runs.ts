@@ -32,13 +32,27 @@ export type TriggerRequest = z.infer<typeof triggerRequestSchema>;
 export const triggerResponseSchema = z.strictObject({ run_id: z.string() });
 export type TriggerResponse = z.infer<typeof triggerResponseSchema>;
 
-export const TRIGGER_KINDS = ['api', 'webhook', 'local', 'retry'] as const;
+export const TRIGGER_KINDS = ['api', 'webhook', 'local', 'retry', 'schedule'] as const;
+export type TriggerKind = (typeof TRIGGER_KINDS)[number];
+/** Trigger events a run records (`event`); `GET /runs?event=` filters on them. */
+export const TRIGGER_EVENTS = ['push', 'tag', 'pull_request', 'schedule'] as const;
 export const triggerInfoSchema = z.object({
   kind: z.enum(TRIGGER_KINDS),
-  /** Webhook event (`push`, `pull_request`) or the principal that triggered. */
+  /** Trigger event (`push`, `tag`, `pull_request`, `schedule`), null for API triggers. */
   event: z.string().nullable(),
   actor: z.string().nullable(),
+  /** Full git ref of the event (`refs/heads/main`, `refs/tags/v1`, `refs/pull/7/head`). */
+  ref: z.string().nullable().default(null),
+  sha: z.string().nullable().default(null),
+  pr_number: z.number().int().nullable().default(null),
+  /** A pull request from a fork (head repository differs from the base repository). */
+  fork: z.boolean().default(false),
+  /** The `on:` rule that matched, e.g. `push.branches: release/**` or `schedule: 0 3 * * *`. */
+  rule: z.string().nullable().default(null),
+  /** The GitHub repository (`owner/name`) commit statuses are posted to. */
+  repo: z.string().nullable().default(null),
 });
+export type TriggerInfo = z.infer<typeof triggerInfoSchema>;
 
 export const runSchema = z.object({
   id: z.string(),
@@ -52,6 +66,8 @@ export const runSchema = z.object({
   retry_of: z.string().nullable(),
   /** Digest (`sha256-<hex>`) of the compiled pipeline its `_plan` node built; jobs execute only that. */
   bundle_digest: z.string().nullable(),
+  /** The resolved `concurrency.group` of the pipeline, if it has one. */
+  concurrency_group: z.string().nullable().default(null),
   cancel_requested: z.boolean(),
   /** The failure reason of the first node that failed with one. */
   failure_reason: failureReasonSchema.nullable(),
@@ -124,6 +140,9 @@ export type RunDetail = z.infer<typeof runDetailSchema>;
 export const runListQuerySchema = z.object({
   pipeline: z.string().max(128).optional(),
   status: runStatusSchema.optional(),
+  /** The run's git branch (PR runs: the head branch). */
+  branch: z.string().max(512).optional(),
+  event: z.enum(TRIGGER_EVENTS).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
   cursor: z.string().max(200).optional(),
 });

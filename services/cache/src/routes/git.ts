@@ -1,4 +1,4 @@
-import { ApiError, registerMirrorRequestSchema } from '@sparkwing/contracts';
+import { ApiError, changesQuerySchema, registerMirrorRequestSchema } from '@sparkwing/contracts';
 import { safeTreePath, UnsafeTarError } from '@sparkwing/client';
 import { readJson, readQuery } from '@sparkwing/telemetry';
 import { Hono } from 'hono';
@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { type AuthVariables, assertNotNode, requireAuth } from '../auth.js';
 import type { CacheDeps } from '../deps.js';
 import { advertiseRefs, parseWants, readUploadPackRequest, uploadPack } from '../git/smart-http.js';
+import { changedFiles } from '../git/changes.js';
 import { runGit } from '../git/run-git.js';
 import { touch, fileBody } from '../store/atomic.js';
 
@@ -23,6 +24,7 @@ export function gitRoutes(deps: CacheDeps) {
     .use('/git/*', auth)
     .use('/archive', auth)
     .use('/file', auth)
+    .use('/changes', auth)
     .get('/git/repos', async (c) => c.json({ repos: await mirrors.list() }))
     .post('/git/repos', async (c) => {
       assertNotNode(c.get('principal'), 'register mirrors');
@@ -67,6 +69,11 @@ export function gitRoutes(deps: CacheDeps) {
           'content-disposition': `attachment; filename="${name}-${sha.slice(0, 12)}.tar.gz"`,
         },
       });
+    })
+    .get('/changes', async (c) => {
+      const query = readQuery(c, changesQuerySchema);
+      const { name } = await mirrors.resolve(query.repo);
+      return c.json(await changedFiles(mirrors, name, query.base, query.head));
     })
     .get('/file', async (c) => {
       const query = readQuery(c, fileQuerySchema);

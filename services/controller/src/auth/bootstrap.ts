@@ -47,3 +47,27 @@ export function ensureRunnerToken(store: TokenStore, logger: Logger, seed: strin
   store.create({ name: 'runner (seed)', kind: 'runner', scopes: ['nodes.claim'] }, seed);
   logger.info('runner token stored from SPARKWING_RUNNER_TOKEN');
 }
+
+/** File holding the token the controller shows the cache (mirror registration, sparkwing.yaml reads). */
+export const CACHE_TOKEN_FILE = 'cache-token';
+
+/**
+ * The controller's own service token for the cache: generated once into `<dataDir>/cache-token` (0600)
+ * and stored hashed, so the cache's introspection accepts it across restarts.
+ */
+export function ensureCacheToken(store: TokenStore, dataDir: string, logger: Logger): string {
+  const file = join(dataDir, CACHE_TOKEN_FILE);
+  if (!existsSync(file)) {
+    try {
+      writeFileSync(file, `${generateApiToken()}\n`, { mode: 0o600, flag: 'wx' });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
+  const token = readFileSync(file, 'utf8').trim();
+  if (!store.isStored(token)) {
+    store.create({ name: 'controller (cache access)', kind: 'service', scopes: ['runs.read'] }, token);
+    logger.info('cache access token stored', { path: file });
+  }
+  return token;
+}

@@ -1,4 +1,11 @@
-import type { FailureReason, GitSource, NodeStatus, Resources, RunStatus } from '@sparkwing/contracts';
+import type {
+  FailureReason,
+  GitSource,
+  NodeStatus,
+  Resources,
+  RunStatus,
+  TriggerKind,
+} from '@sparkwing/contracts';
 import {
   blob,
   index,
@@ -21,9 +28,21 @@ export const runs = sqliteTable(
     git: text('git', { mode: 'json' }).$type<GitSource>(),
     uploadRef: text('upload_ref'),
     localPath: text('local_path'),
-    triggerKind: text('trigger_kind').$type<'api' | 'webhook' | 'local' | 'retry'>().notNull(),
+    triggerKind: text('trigger_kind').$type<TriggerKind>().notNull(),
     triggerEvent: text('trigger_event'),
     triggerActor: text('trigger_actor'),
+    triggerRef: text('trigger_ref'),
+    triggerSha: text('trigger_sha'),
+    triggerPr: integer('trigger_pr'),
+    triggerFork: integer('trigger_fork', { mode: 'boolean' }).notNull().default(false),
+    triggerRule: text('trigger_rule'),
+    /** GitHub `owner/name` commit statuses go to; null when the run did not come from GitHub. */
+    triggerRepo: text('trigger_repo'),
+    /** Head branch of the run's source (git.branch), a column so `GET /runs?branch=` can use an index. */
+    branch: text('branch'),
+    concurrencyGroup: text('concurrency_group'),
+    /** `X-GitHub-Delivery` that created the run (one delivery can create several runs). */
+    deliveryId: text('delivery_id'),
     retryOf: text('retry_of'),
     /** Digest of the compiled pipeline the `_plan` node built (`sha256-<hex>`); set with the plan. */
     bundleDigest: text('bundle_digest'),
@@ -39,6 +58,11 @@ export const runs = sqliteTable(
     uniqueIndex('runs_idempotency').on(t.pipeline, t.idempotencyKey),
     index('runs_pipeline_id').on(t.pipeline, t.id),
     index('runs_status_id').on(t.status, t.id),
+    index('runs_branch_id').on(t.branch, t.id),
+    index('runs_event_id').on(t.triggerEvent, t.id),
+    index('runs_concurrency').on(t.concurrencyGroup, t.status),
+    index('runs_repo_pr').on(t.triggerRepo, t.triggerPr),
+    index('runs_delivery').on(t.deliveryId),
   ],
 );
 
@@ -160,3 +184,47 @@ export const webhookDeliveries = sqliteTable('webhook_deliveries', {
   runId: text('run_id'),
   receivedAt: integer('received_at').notNull(),
 });
+
+/** Repositories seen in webhook deliveries: schedules read their default branch's sparkwing.yaml. */
+export const repos = sqliteTable('repos', {
+  /** GitHub `owner/name`. */
+  fullName: text('full_name').primaryKey(),
+  cloneUrl: text('clone_url').notNull(),
+  defaultBranch: text('default_branch').notNull(),
+  firstSeen: integer('first_seen').notNull(),
+  lastSeen: integer('last_seen').notNull(),
+});
+
+/** Next fire time per (repo, pipeline, schedule entry); advanced in the transaction that creates the run. */
+export const schedules = sqliteTable(
+  'schedules',
+  {
+    repo: text('repo').notNull(),
+    pipeline: text('pipeline').notNull(),
+    entry: text('entry').notNull(),
+    nextFireAt: integer('next_fire_at'),
+    lastFiredAt: integer('last_fired_at'),
+    lastRunId: text('last_run_id'),
+  },
+  (t) => [primaryKey({ columns: [t.repo, t.pipeline, t.entry] })],
+);
+
+export type CommitState = 'pending' | 'success' | 'failure' | 'error';
+
+/** Outbox of GitHub commit statuses: the reporter posts `wanted` states until `posted` catches up. */
+export const commitStatuses = sqliteTable(
+  'commit_statuses',
+  {
+    runId: text('run_id').primaryKey(),
+    repo: text('repo').notNull(),
+    sha: text('sha').notNull(),
+    pipeline: text('pipeline').notNull(),
+    posted: text('posted').$type<CommitState>(),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: integer('next_attempt_at').notNull(),
+    lastError: text('last_error'),
+    /** Set once a terminal state is posted (or retries are exhausted): the reporter stops looking. */
+    done: integer('done', { mode: 'boolean' }).notNull().default(false),
+  },
+  (t) => [index('commit_statuses_due').on(t.done, t.nextAttemptAt)],
+);

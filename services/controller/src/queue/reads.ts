@@ -48,6 +48,8 @@ export function getNode(core: QueueCore, runId: string, nodeId: string): RunNode
 export interface RunListQuery {
   pipeline?: string;
   status?: RunStatus;
+  branch?: string;
+  event?: string;
   limit: number;
   /** The id of the last run of the previous page (ids sort by creation time). */
   cursor?: string;
@@ -57,6 +59,8 @@ export function listRuns(core: QueueCore, query: RunListQuery): RunList {
   const where: SQL[] = [];
   if (query.pipeline) where.push(eq(runs.pipeline, query.pipeline));
   if (query.status) where.push(eq(runs.status, query.status));
+  if (query.branch) where.push(eq(runs.branch, query.branch));
+  if (query.event) where.push(eq(runs.triggerEvent, query.event));
   if (query.cursor) where.push(lt(runs.id, query.cursor));
   const rows = core.db
     .select()

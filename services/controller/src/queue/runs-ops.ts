@@ -6,8 +6,9 @@ import {
   PLAN_NODE_ID,
   type PlanNode,
   type Run,
+  type TriggerKind,
 } from '@sparkwing/contracts';
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq, inArray, ne } from 'drizzle-orm';
 import { nodeAttempts, nodeMetrics, nodes, runs } from '../db/schema.js';
 import type { QueueCore } from './core.js';
 import { toRun } from './mappers.js';
@@ -23,8 +24,26 @@ export interface TriggerInput {
   uploadRef?: string | null;
   localPath?: string | null;
   idempotencyKey?: string | null;
-  trigger: { kind: 'api' | 'webhook' | 'local' | 'retry'; event?: string | null; actor?: string | null };
+  trigger: TriggerDetails;
   retryOf?: string | null;
+  /** Resolved `concurrency.group`; with `cancelInProgress`, older active runs of the group are cancelled. */
+  concurrency?: { group: string; cancelInProgress: boolean } | null;
+  deliveryId?: string | null;
+  /** Ends the run `failed` at once with this message (an invalid sparkwing.yaml at the event's commit). */
+  failWith?: string | null;
+}
+
+export interface TriggerDetails {
+  kind: TriggerKind;
+  event?: string | null;
+  actor?: string | null;
+  ref?: string | null;
+  sha?: string | null;
+  prNumber?: number | null;
+  fork?: boolean;
+  rule?: string | null;
+  /** GitHub `owner/name`: set, it makes the run report commit statuses. */
+  repo?: string | null;
 }
 
 export interface TriggerResult {
@@ -57,11 +76,31 @@ export function insertRun(ctx: TxContext, input: TriggerInput): TriggerResult {
       triggerKind: input.trigger.kind,
       triggerEvent: input.trigger.event ?? null,
       triggerActor: input.trigger.actor ?? null,
+      triggerRef: input.trigger.ref ?? null,
+      triggerSha: input.trigger.sha ?? null,
+      triggerPr: input.trigger.prNumber ?? null,
+      triggerFork: input.trigger.fork ?? false,
+      triggerRule: input.trigger.rule ?? null,
+      triggerRepo: input.trigger.repo ?? null,
+      branch: input.git?.branch ?? null,
+      concurrencyGroup: input.concurrency?.group ?? null,
+      deliveryId: input.deliveryId ?? null,
       retryOf: input.retryOf ?? null,
       idempotencyKey: input.idempotencyKey ?? null,
       createdAt: ctx.now,
     })
     .run();
+  if (input.concurrency?.cancelInProgress) cancelGroup(ctx, input.concurrency.group, runId);
+  if (input.failWith) {
+    ctx.tx
+      .update(runs)
+      .set({ status: 'failed', error: input.failWith, finishedAt: ctx.now })
+      .where(eq(runs.id, runId))
+      .run();
+    ctx.metrics.runsTotal.inc({ pipeline: input.pipeline, status: 'failed' });
+    recordTriggerSpan(runId, input.pipeline, input.trigger.kind, ctx.now);
+    return { runId, created: true };
+  }
   const planNode = ctx.tx
     .insert(nodes)
     .values({
@@ -80,6 +119,18 @@ export function insertRun(ctx: TxContext, input: TriggerInput): TriggerResult {
   markReady(ctx, { pk: planNode.pk, runId, nodeId: PLAN_NODE_ID, attempt: 1, requires: [] });
   recordTriggerSpan(runId, input.pipeline, input.trigger.kind, ctx.now);
   return { runId, created: true };
+}
+
+/** Cancels the active runs of a concurrency group other than `keep` (a newer run took their place). */
+function cancelGroup(ctx: TxContext, group: string, keep: string): void {
+  const older = ctx.tx
+    .select({ id: runs.id })
+    .from(runs)
+    .where(
+      and(eq(runs.concurrencyGroup, group), inArray(runs.status, ['queued', 'running']), ne(runs.id, keep)),
+    )
+    .all();
+  for (const run of older) requestCancel(ctx, run.id);
 }
 
 export function trigger(core: QueueCore, input: TriggerInput): TriggerResult {
@@ -131,33 +182,38 @@ export function postPlan(
  */
 export function cancelRun(core: QueueCore, runId: string): Run {
   return core.write((ctx) => {
-    const run = ctx.tx.select().from(runs).where(eq(runs.id, runId)).get();
-    if (!run) throw new ApiError('not_found', `run ${runId} not found`);
-    if (isTerminalRunStatus(run.status)) return toRun(run);
-    ctx.tx.update(runs).set({ cancelRequested: true }).where(eq(runs.id, runId)).run();
-    const active = ctx.tx
-      .select({ pk: nodes.pk, nodeId: nodes.nodeId, attempt: nodes.attempt, runnerId: nodes.runnerId })
-      .from(nodes)
-      .where(and(eq(nodes.runId, runId), inArray(nodes.status, ['claimed', 'running'])))
-      .all();
-    if (active.length > 0) {
-      ctx.tx
-        .update(nodes)
-        .set({ cancelRequested: true })
-        .where(
-          inArray(
-            nodes.pk,
-            active.map((n) => n.pk),
-          ),
-        )
-        .run();
-    }
-    advanceRun(ctx, runId);
-    ctx.events.cancelled.push({
-      runId,
-      activeNodes: active.map((n) => ({ nodeId: n.nodeId, attempt: n.attempt, runnerId: n.runnerId })),
-    });
+    requestCancel(ctx, runId);
     return toRun(ctx.tx.select().from(runs).where(eq(runs.id, runId)).get()!);
+  });
+}
+
+/** Inside a transaction: the cancellation `cancelRun` describes; 404 for an unknown run. */
+export function requestCancel(ctx: TxContext, runId: string): void {
+  const run = ctx.tx.select().from(runs).where(eq(runs.id, runId)).get();
+  if (!run) throw new ApiError('not_found', `run ${runId} not found`);
+  if (isTerminalRunStatus(run.status)) return;
+  ctx.tx.update(runs).set({ cancelRequested: true }).where(eq(runs.id, runId)).run();
+  const active = ctx.tx
+    .select({ pk: nodes.pk, nodeId: nodes.nodeId, attempt: nodes.attempt, runnerId: nodes.runnerId })
+    .from(nodes)
+    .where(and(eq(nodes.runId, runId), inArray(nodes.status, ['claimed', 'running'])))
+    .all();
+  if (active.length > 0) {
+    ctx.tx
+      .update(nodes)
+      .set({ cancelRequested: true })
+      .where(
+        inArray(
+          nodes.pk,
+          active.map((n) => n.pk),
+        ),
+      )
+      .run();
+  }
+  advanceRun(ctx, runId);
+  ctx.events.cancelled.push({
+    runId,
+    activeNodes: active.map((n) => ({ nodeId: n.nodeId, attempt: n.attempt, runnerId: n.runnerId })),
   });
 }
 

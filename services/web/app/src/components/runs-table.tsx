@@ -4,8 +4,9 @@ import { Link } from '../lib/router.js';
 import { ReasonBadge, StatusBadge, Time } from './bits.js';
 
 function trigger(run: Run): string {
-  const who = run.trigger.actor ?? run.trigger.event;
-  return who ? `${run.trigger.kind} · ${who}` : run.trigger.kind;
+  const t = run.trigger;
+  const what = t.pr_number !== null ? `PR #${t.pr_number}${t.fork ? ' (fork)' : ''}` : (t.event ?? t.kind);
+  return t.actor ? `${what} · ${t.actor}` : what;
 }
 
 export function RunsTable({ runs }: { runs: Run[] }) {
@@ -43,7 +44,9 @@ export function RunsTable({ runs }: { runs: Run[] }) {
                   <ReasonBadge reason={run.failure_reason} />
                 </div>
               </td>
-              <td className="hide-sm">{trigger(run)}</td>
+              <td className="hide-sm" title={run.trigger.rule ?? undefined} data-testid="run-trigger">
+                {trigger(run)}
+              </td>
               <td className="hide-sm mono small">
                 {run.git ? (
                   <>

@@ -78,9 +78,21 @@ export const apiPost = <S extends z.ZodType>(path: string, schema: S | null, bod
   request('POST', path, schema, body);
 
 const enc = encodeURIComponent;
+
+/** `GET /runs` filters the dashboard offers (empty values are left out). */
+export interface RunFilters {
+  pipeline?: string;
+  branch?: string;
+  event?: string;
+  status?: string;
+}
 export const paths = {
-  runs: (limit = 50, cursor?: string) =>
-    `/api/v1/runs?limit=${limit}${cursor ? `&cursor=${enc(cursor)}` : ''}`,
+  runs: (limit = 50, cursor?: string, filters: RunFilters = {}) => {
+    const query = new URLSearchParams({ limit: String(limit) });
+    if (cursor) query.set('cursor', cursor);
+    for (const [key, value] of Object.entries(filters)) if (value) query.set(key, value);
+    return `/api/v1/runs?${query.toString()}`;
+  },
   run: (id: string) => `/api/v1/runs/${enc(id)}`,
   cancel: (id: string) => `/api/v1/runs/${enc(id)}/cancel`,
   retry: (id: string) => `/api/v1/runs/${enc(id)}/retry`,

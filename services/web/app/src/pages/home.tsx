@@ -1,12 +1,15 @@
 import { type Run, runListSchema } from '@sparkwing/contracts';
 import { useState } from 'react';
 import { Empty, ErrorState, Loading } from '../components/bits.js';
+import { RunFiltersBar } from '../components/run-filters.js';
 import { RunsTable } from '../components/runs-table.js';
-import { type ApiFailure, apiGet, paths } from '../lib/api.js';
+import { type ApiFailure, apiGet, paths, type RunFilters } from '../lib/api.js';
 import { useResource } from '../lib/use-resource.js';
 
 export function HomePage() {
-  const runs = useResource(() => apiGet(paths.runs(50), runListSchema), [], 5_000);
+  const [filters, setFilters] = useState<RunFilters>({});
+  const key = JSON.stringify(filters);
+  const runs = useResource(() => apiGet(paths.runs(50, undefined, filters), runListSchema), [key], 5_000);
   // Older pages are fetched on demand and kept while the first page keeps refreshing.
   const [older, setOlder] = useState<Run[]>([]);
   const [cursor, setCursor] = useState<string | null | undefined>(undefined);
@@ -23,7 +26,7 @@ export function HomePage() {
     setLoadingMore(true);
     setMoreError(null);
     try {
-      const page = await apiGet(paths.runs(50, nextCursor), runListSchema);
+      const page = await apiGet(paths.runs(50, nextCursor, filters), runListSchema);
       setOlder((previous) => [...previous, ...page.runs]);
       setCursor(page.next_cursor);
     } catch (error) {
@@ -43,9 +46,18 @@ export function HomePage() {
           </p>
         )}
       </div>
+      <RunFiltersBar
+        value={filters}
+        onChange={(next) => {
+          setFilters(next);
+          setOlder([]);
+          setCursor(undefined);
+        }}
+      />
       {runs.error && !runs.data && <ErrorState error={runs.error} onRetry={runs.reload} />}
       {runs.loading && !runs.data && <Loading label="Loading runs" />}
-      {runs.data && all.length === 0 && (
+      {runs.data && all.length === 0 && key !== '{}' && <Empty title="No runs match these filters" />}
+      {runs.data && all.length === 0 && key === '{}' && (
         <Empty title="No runs yet">
           Trigger one with <code>sparkwing run &lt;pipeline&gt;</code> or push to a repository with a webhook.
         </Empty>

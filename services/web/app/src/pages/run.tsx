@@ -82,6 +82,18 @@ export function RunPage({ runId, nodeId }: { runId: string; nodeId: string | nul
               </>
             )}
           </p>
+          {run.trigger.rule && (
+            <p className="muted small" data-testid="run-trigger-detail">
+              {run.trigger.event}
+              {run.trigger.ref ? ` ${run.trigger.ref}` : ''}
+              {run.trigger.pr_number !== null
+                ? ` · PR #${run.trigger.pr_number}${run.trigger.fork ? ' from a fork' : ''}`
+                : ''}
+              {' · matched '}
+              <code>{run.trigger.rule}</code>
+              {run.concurrency_group ? ` · concurrency ${run.concurrency_group}` : ''}
+            </p>
+          )}
           {run.error && <p className="warn-text">{run.error}</p>}
         </div>
         <div className="actions">
