@@ -110,7 +110,9 @@ try {
   rmSync(home, { recursive: true, force: true });
 }
 
-console.log(`sparkwing run noop (one no-op job): median (min) of ${ITERATIONS} runs, node ${process.version}`);
+console.log(
+  `sparkwing run noop (one no-op job): median (min) of ${ITERATIONS} runs, node ${process.version}`,
+);
 console.log(`cli: ${CLI}`);
 console.log(
   'startup = spawn until the run is triggered; plan/job = the node from claim to finish (its own process: ' +

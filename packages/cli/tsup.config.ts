@@ -10,8 +10,18 @@ const BIN_DIR = 'dist/bin';
  * What the `sparkwing` bundle leaves to Node's resolver: native addons, esbuild (a binary of its own), and
  * the heavy imports nothing on a local path loads (the Kubernetes client, the OpenTelemetry SDK).
  */
-const KEEP_EXTERNAL =
-  /^(?:better-sqlite3|esbuild|@kubernetes\/client-node|@opentelemetry\/(?:sdk-|exporter-|resources))/;
+const KEEP_EXTERNAL = [
+  'better-sqlite3',
+  'esbuild',
+  '@kubernetes/client-node',
+  '@opentelemetry/sdk-',
+  '@opentelemetry/exporter-',
+  '@opentelemetry/resources',
+];
+const keptPattern = KEEP_EXTERNAL.map((name) => name.replace(/[/.-]/g, '\\$&')).join('|');
+// tsup bundles whatever `noExternal` matches, whatever `external` says: so it matches everything else.
+const BUNDLED = new RegExp(`^(?!${keptPattern})`);
+const KEPT = new RegExp(`^(?:${keptPattern})`);
 
 export default defineConfig([
   // The library entry (openLocalStack, localRun) for other packages: ordinary ESM over the workspace packages.
@@ -33,8 +43,8 @@ export default defineConfig([
     clean: true,
     target: 'node20',
     splitting: true,
-    noExternal: [/^(?!better-sqlite3$|esbuild$|@kubernetes\/|@opentelemetry\/(?:sdk-|exporter-|resources))/],
-    external: [KEEP_EXTERNAL],
+    noExternal: [BUNDLED],
+    external: [KEPT],
     // Bundled CommonJS dependencies (prom-client, tar's deps) call require() for Node built-ins.
     banner: {
       js: "import { createRequire as __swCreateRequire } from 'node:module'; const require = __swCreateRequire(import.meta.url);",
