@@ -153,6 +153,7 @@ export class KubernetesDispatcher implements Dispatcher {
       }
       await this.spawner.createRunnerJob(claim, name, node, started, ORIGIN.dispatch, docker);
     } finally {
+      this.ctx.pool?.touch(name);
       this.ctx.spawning.delete(name);
     }
   }

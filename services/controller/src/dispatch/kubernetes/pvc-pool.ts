@@ -140,6 +140,8 @@ export class PvcPool {
             ? done(created, CHECKOUT.created, MISS.noneFree)
             : done(null, CHECKOUT.apiError, MISS.apiError);
         }
+        if (!missed)
+          this.deps.log.info('pvc pool exhausted; waiting for a return', { pool: pool.name, job: holder });
         missed = MISS.exhausted;
         const remaining = started + pool.waitMs - this.deps.now();
         if (remaining <= 0 || this.deps.stopped()) return done(null, CHECKOUT.cold, missed);
@@ -182,6 +184,11 @@ export class PvcPool {
     for (const wake of this.waiters.get(claim.pool) ?? []) wake();
   }
 
+  /** Marks a holder's claim as just confirmed (its Job now exists): relists older than this skip it. */
+  touch(holder: string): void {
+    for (const c of this.claims.values()) if (c.holder === holder) c.since = this.deps.now();
+  }
+
   /** Returns the PVC of a runner pod that has ended (the watch path; the relist catches what it misses). */
   onPod(pod: V1Pod, deleted: boolean, origin: LifecycleOrigin): void {
     const holder =
@@ -192,9 +199,15 @@ export class PvcPool {
 
   /**
    * Relist: a PVC whose holder Job is gone, or finished with no live pod, goes back to its pool. Claims
-   * that changed hands after `listedAt` are left alone (the lists cannot know their new holder).
+   * touched after `listedAt`, and holders still being spawned, are left alone (the lists predate their Job).
    */
-  async reconcile(jobs: V1Job[], pods: V1Pod[], listedAt: number, origin: LifecycleOrigin): Promise<void> {
+  async reconcile(
+    jobs: V1Job[],
+    pods: V1Pod[],
+    listedAt: number,
+    origin: LifecycleOrigin,
+    spawning: ReadonlySet<string>,
+  ): Promise<void> {
     const jobByName = new Map(jobs.map((j) => [j.metadata?.name ?? '', j]));
     const livePods = new Set<string>();
     for (const pod of pods) {
@@ -205,6 +218,7 @@ export class PvcPool {
     for (const claim of [...this.claims.values()]) {
       if (claim.state !== PVC_STATES.inUse || claim.since >= listedAt) continue;
       const holder = claim.holder;
+      if (holder && spawning.has(holder)) continue;
       if (holder) {
         const job = jobByName.get(holder);
         if (livePods.has(holder)) continue;

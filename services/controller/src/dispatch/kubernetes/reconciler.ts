@@ -145,7 +145,7 @@ export class Reconciler {
       if (!jobNames.has(t.jobName) && !podJobs.has(t.jobName)) this.pods.onPodGone(t, ORIGIN.relist);
     }
     await this.reconcileStranded(jobs.items);
-    await this.ctx.pool?.reconcile(jobs.items, pods.items, listedAt, ORIGIN.relist);
+    await this.ctx.pool?.reconcile(jobs.items, pods.items, listedAt, ORIGIN.relist, this.ctx.spawning);
   }
 
   async reconcileStranded(jobs: V1Job[]): Promise<void> {
