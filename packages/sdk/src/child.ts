@@ -1,5 +1,5 @@
 import type { JobRuntime } from './context.js';
-import { DOCKER_ENV } from './docker.js';
+import { maskRegistryCredentials } from './docker.js';
 import { Masker } from './mask.js';
 import { buildJobs, isPipeline, type Pipeline } from './pipeline.js';
 import { evaluatePlan } from './plan.js';
@@ -46,8 +46,7 @@ async function execute(
   }
   const masker = new Masker();
   // Registry credentials reach the job as env (docs/docker-builds.md): mask them like secrets.
-  const registryPassword = process.env[DOCKER_ENV.registryPassword];
-  if (registryPassword) masker.add(registryPassword);
+  maskRegistryCredentials(process.env, (value) => masker.add(value));
   let nextSecret = 1;
   const waiting = new Map<number, { resolve: (value: string) => void; reject: (error: Error) => void }>();
   process.on('message', (message: ParentMessage) => {

@@ -40,6 +40,8 @@ export interface DockerImage {
   cacheHits: number;
   /** Build steps in total. */
   steps: number;
+  /** Wall time of `docker build`, for comparing a cold and a warm cache. */
+  buildMs: number;
 }
 
 const TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
@@ -66,6 +68,15 @@ function registryHost(repository: string): string | undefined {
   return repository.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost')
     ? first
     : undefined;
+}
+
+/** Registers the registry password the runner was given (env) with a job's masker. */
+export function maskRegistryCredentials(
+  env: Readonly<Record<string, string | undefined>>,
+  add: (secret: string) => void,
+): void {
+  const password = env[DOCKER_ENV.registryPassword];
+  if (password) add(password);
 }
 
 /** Waits until the Docker daemon answers (`docker version`), so a sidecar still starting is not a failure. */
@@ -119,7 +130,9 @@ export async function dockerBuild(ctx: JobContext, options: DockerBuildOptions):
   for (const [key, value] of Object.entries(options.buildArgs ?? {}))
     args.push('--build-arg', `${key}=${value}`);
   args.push(context);
+  const buildStarted = Date.now();
   const built = await ctx.exec('docker', args);
+  const buildMs = Date.now() - buildStarted;
   const output = `${built.stdout}\n${built.stderr}`;
   const steps = (output.match(/^STEP \d+\/\d+|^Step \d+\/\d+|^#\d+ \[/gm) ?? []).length;
   const cacheHits = (output.match(/Using cache|^#\d+ CACHED/gm) ?? []).length;
@@ -138,9 +151,10 @@ export async function dockerBuild(ctx: JobContext, options: DockerBuildOptions):
     pinned: digest ? `${repository}@${digest}` : null,
     cacheHits,
     steps,
+    buildMs,
   };
   ctx.log(
-    `image ${ref}${digest ? ` pushed as ${image.pinned}` : ''} (${cacheHits}/${steps} steps from the layer cache)`,
+    `image ${ref}${digest ? ` pushed as ${image.pinned}` : ''} (${cacheHits}/${steps} steps from the layer cache, build ${buildMs} ms)`,
   );
   return image;
 }

@@ -24,6 +24,7 @@ export {
   type DockerImage,
   dockerBuild,
   dockerPull,
+  maskRegistryCredentials,
   qualifyImage,
   runTag,
   waitForDocker,
