@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { JobContext } from './context.js';
 import { PipelineError } from './errors.js';
 
@@ -98,12 +101,30 @@ export async function waitForDocker(ctx: JobContext, timeoutMs = 60_000): Promis
   }
 }
 
-/** Logs in to the registry when the runner has credentials (the password goes through stdin, masked). */
-async function login(ctx: JobContext, host: string | undefined): Promise<void> {
+/**
+ * Registry credentials for the docker CLI, when the runner has them: a private DOCKER_CONFIG (mode 0700,
+ * removed after the command) whose `auths` entry the CLI sends with push/pull. Unlike `docker login` this
+ * needs no round trip through the daemon, which some daemons cannot make to a plain-HTTP registry.
+ */
+async function withCredentials<T>(
+  ctx: JobContext,
+  host: string | undefined,
+  fn: (env: Record<string, string>) => Promise<T>,
+): Promise<T> {
   const user = ctx.env[DOCKER_ENV.registryUsername];
   const password = ctx.env[DOCKER_ENV.registryPassword];
-  if (!host || !user || !password) return;
-  await ctx.exec('docker', ['login', host, '--username', user, '--password-stdin'], { input: password });
+  if (!host || !user || !password) return fn({});
+  const dir = await mkdtemp(join(tmpdir(), 'sparkwing-docker-'));
+  try {
+    const auth = Buffer.from(`${user}:${password}`).toString('base64');
+    await writeFile(join(dir, 'config.json'), JSON.stringify({ auths: { [host]: { auth } } }), {
+      mode: 0o600,
+    });
+    ctx.log(`registry credentials of ${user} set for ${host}`);
+    return await fn({ DOCKER_CONFIG: dir });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 /**
@@ -138,8 +159,7 @@ export async function dockerBuild(ctx: JobContext, options: DockerBuildOptions):
   const cacheHits = (output.match(/Using cache|^#\d+ CACHED/gm) ?? []).length;
   let digest: string | null = null;
   if (push) {
-    await login(ctx, host);
-    const pushed = await ctx.exec('docker', ['push', ref]);
+    const pushed = await withCredentials(ctx, host, (env) => ctx.exec('docker', ['push', ref], { env }));
     digest = DIGEST_RE.exec(`${pushed.stdout}\n${pushed.stderr}`)?.[1] ?? null;
     if (!digest) throw new PipelineError(`docker push of ${ref} printed no digest`);
   }
@@ -166,6 +186,5 @@ export async function dockerPull(
   options: { daemonTimeoutMs?: number } = {},
 ): Promise<void> {
   await waitForDocker(ctx, options.daemonTimeoutMs);
-  await login(ctx, registryHost(ref));
-  await ctx.exec('docker', ['pull', ref]);
+  await withCredentials(ctx, registryHost(ref), (env) => ctx.exec('docker', ['pull', ref], { env }));
 }
