@@ -1,14 +1,7 @@
 import type { V1Job } from '@kubernetes/client-node';
-import type { CommandResolver } from '@sparkwing/fake-kube';
 import { memoryCgroupsWritable } from '@sparkwing/fake-kube';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type KubeHarness, kubeHarness, NAMESPACE, sample, testWorkerResolver, until } from './harness.js';
-
-/** The DinD sidecar's `dockerd` is a stand-in daemon here (the real one runs in docker-builds.test.ts). */
-export const withDind: CommandResolver = (input) =>
-  input.argv[0] === 'dockerd'
-    ? { command: '/bin/sh', args: ['-c', 'exec sleep 3600'] }
-    : testWorkerResolver(input);
+import { type KubeHarness, kubeHarness, NAMESPACE, sample, until, withDind } from './harness.js';
 
 const POOL = { name: 'docker', min: 1, max: 2, size: '1Gi', wait: '2s' };
 const SELECTOR = 'app.kubernetes.io/name=sparkwing-pvc-pool';
