@@ -85,7 +85,12 @@ async function registerKubernetesDispatcher(mod, registry) {
       registry,
       logger: quiet,
       signingKey: 'metrics-reference-signing-key',
-      config: mod.parseKubernetesDispatchConfig({ KUBECONFIG: kubeconfig }),
+      // With a warm pool, so the pool families are registered too.
+      config: mod.parseKubernetesDispatchConfig({
+        KUBECONFIG: kubeconfig,
+        SPARKWING_RUNNER_DOCKER: 'sidecar',
+        SPARKWING_PVC_POOLS: '[{"name":"docker","max":1,"size":"1Gi"}]',
+      }),
     });
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -7,6 +7,13 @@ source scripts/lib.sh
 # The suite drives real Chromium (dashboard) and real Prometheus/promtool (observability checks).
 apt_ensure chromium chromium
 apt_ensure promtool prometheus
+# Container builds (docker-builds.test.ts): podman serves the Docker API, docker-registry is the registry,
+# runc runs RUN steps, busybox-static stands in for a base image.
+apt_ensure podman podman
+apt_ensure runc runc
+apt_ensure docker docker.io
+apt_ensure docker-registry docker-registry
+apt_ensure busybox busybox-static
 install_and_build
 pnpm_cmd exec biome ci . --reporter=summary
 mkdir -p test-artifacts

@@ -285,6 +285,36 @@ line(8, [
     ['sum(sparkwing_runner_idle_slots)', 'idle slots'],
   ]),
 ]);
+line(8, [
+  series(
+    'Warm Docker-cache PVCs',
+    'PVCs of each warm pool by state, against the effective target and the headroom left under max (docs/docker-builds.md).',
+    [
+      ['sum by (pool, state) (sparkwing_pvc_pool_size)', '{{pool}} {{state}}'],
+      ['sum by (pool) (sparkwing_pvc_pool_effective_target)', '{{pool}} target'],
+      ['sum by (pool) (sparkwing_pvc_pool_headroom)', '{{pool}} headroom'],
+    ],
+    { w: 8 },
+  ),
+  series(
+    'PVC checkouts / s by outcome',
+    'warm and waited got a filled cache; created and cold did not (a cold build); api_error: Kubernetes API failures.',
+    [[`sum by (pool, outcome) (rate(sparkwing_pvc_pool_checkouts_total[${RI}]))`, '{{pool}} {{outcome}}']],
+    { w: 8, stack: true, overrides: [color('docker warm', 'green'), color('docker cold', 'red')] },
+  ),
+  series(
+    'PVC pool misses / s and checkout wait',
+    'Checkouts that found no free PVC, by reason; p95 of the wait for one.',
+    [
+      [`sum by (pool, reason) (rate(sparkwing_pvc_pool_misses_total[${RI}]))`, '{{pool}} {{reason}}'],
+      [
+        `histogram_quantile(0.95, sum by (le, pool) (rate(sparkwing_pvc_pool_checkout_wait_seconds_bucket[${RI}])))`,
+        '{{pool}} wait p95 (s)',
+      ],
+    ],
+    { w: 8 },
+  ),
+]);
 
 row('Dispatch endpoint');
 line(8, [

@@ -35,6 +35,8 @@ describe('RBAC for the Kubernetes dispatcher', () => {
       // patch: the dispatcher attaches each token Secret to its Job and refreshes the token of a waiting pod.
       secrets: ['create', 'delete', 'get', 'patch'],
       events: ['list'],
+      // The warm pools' Docker-cache PVCs: created, checked out and returned by label patches, reaped.
+      persistentvolumeclaims: ['create', 'delete', 'get', 'list', 'patch'],
     });
     for (const rule of role.rules as Rule[]) {
       expect(rule.verbs).not.toContain('*');

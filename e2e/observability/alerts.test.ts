@@ -15,6 +15,8 @@ const REQUIRED = {
   SparkwingWebhookSignatureFailures: 'sparkwing_webhook_deliveries_total',
   SparkwingServiceDown: 'up{',
   SparkwingLogsFsyncSlow: 'sparkwing_logs_fsync_duration_seconds',
+  // Issue 18: sustained warm-pool misses (builds running cold).
+  SparkwingPvcPoolMisses: 'sparkwing_pvc_pool_misses_total',
 };
 
 function promtool(...args: string[]): string {
@@ -29,7 +31,7 @@ describe('alert rules docs/prometheus/alerts.yml', () => {
   const rules = alertRules();
 
   it('pass promtool check rules', () => {
-    expect(promtool('check', 'rules', 'alerts.yml')).toMatch(/SUCCESS: 7 rules found/);
+    expect(promtool('check', 'rules', 'alerts.yml')).toMatch(/SUCCESS: 8 rules found/);
   });
 
   it('pass their promtool unit tests (alerts.test.yml)', () => {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { claimDir } from './container-env.js';
 import { FakeJobController } from './job-controller.js';
 import { type CommandResolver, FakeKubelet } from './kubelet.js';
 import { ObjectStore } from './store.js';
@@ -59,6 +60,18 @@ export class FakeCluster {
     });
     this.kubelet.start();
     this.jobs.start();
+    // The fake provisioner's reclaim policy is Delete: a claim's data goes with it.
+    this.store.subscribe((event) => {
+      if (event.kind === 'persistentvolumeclaims' && event.type === 'DELETED') {
+        const meta = event.object.metadata;
+        rmSync(this.claimPath(meta.namespace!, meta.name!), { recursive: true, force: true });
+      }
+    });
+  }
+
+  /** The directory holding a PersistentVolumeClaim's data (what pods that mount it read and write). */
+  claimPath(namespace: string, name: string): string {
+    return claimDir(this.sandboxRoot, namespace, name);
   }
 
   async close(): Promise<void> {

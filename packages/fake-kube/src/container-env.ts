@@ -1,6 +1,6 @@
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { ObjectStore } from './store.js';
-import type { Pod } from './types.js';
+import type { Container, Pod } from './types.js';
 
 /** The container's environment, or a CreateContainerConfigError message. */
 export function resolveContainerEnv(
@@ -8,14 +8,14 @@ export function resolveContainerEnv(
   pod: Pod,
   sandboxDir: string,
   baseEnv: Record<string, string> | undefined,
+  container: Container = pod.spec.containers[0]!,
 ): Record<string, string> | string {
-  const container = pod.spec.containers[0]!;
   const env: Record<string, string> = {
     ...(baseEnv ?? { PATH: process.env.PATH ?? '/usr/bin:/bin' }),
   };
   env.HOSTNAME = pod.metadata.name!;
   env.HOME = sandboxDir;
-  const mounts = volumeDirs(pod, sandboxDir);
+  const mounts = volumeDirs(pod, sandboxDir, container);
   for (const item of container.env ?? []) {
     let value = item.value ?? '';
     const secretRef = item.valueFrom?.secretKeyRef;
@@ -44,16 +44,34 @@ export function resolveContainerEnv(
   return env;
 }
 
-/** emptyDir mounts become directories in the sandbox; env values under a mount path are rewritten to them. */
-export function volumeDirs(pod: Pod, sandboxDir: string): Array<{ mountPath: string; dir: string }> {
-  const container = pod.spec.containers[0]!;
-  const emptyDirs = new Set((pod.spec.volumes ?? []).filter((v) => v.emptyDir).map((v) => v.name));
-  return (container.volumeMounts ?? [])
-    .filter((m) => emptyDirs.has(m.name))
-    .map((m) => ({ mountPath: m.mountPath.replace(/\/$/, ''), dir: join(sandboxDir, 'volumes', m.name) }));
+/** Where a PersistentVolumeClaim's data lives: outside every pod sandbox, so it outlives the pods that mount it. */
+export function claimDir(sandboxRoot: string, namespace: string, claimName: string): string {
+  return join(sandboxRoot, '_pvc', namespace, claimName);
 }
 
+/**
+ * emptyDir mounts become directories in the pod's sandbox, PVC mounts the claim's directory; env values
+ * under a mount path are rewritten to them. Sandboxes sit directly under the cluster's sandbox root.
+ */
+export function volumeDirs(
+  pod: Pod,
+  sandboxDir: string,
+  container: Container = pod.spec.containers[0]!,
+): Array<{ mountPath: string; dir: string }> {
+  const dirs = new Map<string, string>();
+  for (const v of pod.spec.volumes ?? []) {
+    if (v.emptyDir) dirs.set(v.name, join(sandboxDir, 'volumes', v.name));
+    const claim = v.persistentVolumeClaim?.claimName;
+    if (claim) dirs.set(v.name, claimDir(dirname(sandboxDir), pod.metadata.namespace!, claim));
+  }
+  return (container.volumeMounts ?? [])
+    .filter((m) => dirs.has(m.name))
+    .map((m) => ({ mountPath: m.mountPath.replace(/\/$/, ''), dir: dirs.get(m.name)! }));
+}
+
+/** Rewrites a path (or a `unix://` socket address) under a mount path to the mount's directory. */
 export function mapPath(value: string, mounts: Array<{ mountPath: string; dir: string }>): string {
+  if (value.startsWith('unix://')) return `unix://${mapPath(value.slice('unix://'.length), mounts)}`;
   for (const m of mounts) {
     if (value === m.mountPath || value.startsWith(`${m.mountPath}/`))
       return m.dir + value.slice(m.mountPath.length);

@@ -7,6 +7,7 @@ import { createMemoryCgroup, type MemoryCgroup, parseMemory } from './cgroup.js'
 import { mapPath, resolveContainerEnv, volumeDirs } from './container-env.js';
 import { ContainerLog } from './pod-logs.js';
 import { containerStatus, setCondition } from './pod-status.js';
+import { type RunningSidecar, sidecarsOf, startSidecars, stopSidecars } from './sidecars.js';
 import type { ObjectStore } from './store.js';
 import { type Container, type KubeObject, now, type Pod } from './types.js';
 
@@ -65,6 +66,7 @@ interface Runtime {
   stopped: boolean;
   evicted: boolean;
   sandboxDir: string;
+  sidecars: RunningSidecar[];
 }
 
 const POLL_MS = 100;
@@ -131,7 +133,13 @@ export class FakeKubelet {
       this.options.sandboxRoot,
       `${pod.metadata.namespace}_${pod.metadata.name}_${uid.slice(0, 8)}`,
     );
-    const runtime: Runtime = { log: new ContainerLog(), stopped: false, evicted: false, sandboxDir };
+    const runtime: Runtime = {
+      log: new ContainerLog(),
+      stopped: false,
+      evicted: false,
+      sandboxDir,
+      sidecars: [],
+    };
     this.runtimes.set(uid, runtime);
     this.update(pod, (p) => {
       p.status = { phase: 'Pending', qosClass: 'Burstable' };
@@ -139,8 +147,13 @@ export class FakeKubelet {
 
     while (!runtime.stopped) {
       const hold = this.scheduleHolds.find((h) => h.match(pod));
-      if (!hold) break;
-      this.update(pod, (p) => setCondition(p, 'PodScheduled', 'False', 'Unschedulable', hold.message));
+      // As the scheduler does, a pod whose PersistentVolumeClaim does not exist is not scheduled.
+      const claim = (pod.spec.volumes ?? [])
+        .map((v) => v.persistentVolumeClaim?.claimName)
+        .find((name) => name && !this.store.get('persistentvolumeclaims', pod.metadata.namespace!, name));
+      const message = hold?.message ?? (claim ? `persistentvolumeclaim "${claim}" not found` : undefined);
+      if (!message) break;
+      this.update(pod, (p) => setCondition(p, 'PodScheduled', 'False', 'Unschedulable', message));
       await sleep(POLL_MS);
     }
     if (runtime.stopped) return;
@@ -199,13 +212,19 @@ export class FakeKubelet {
     let env: Record<string, string> | null = null;
     while (!runtime.stopped) {
       const resolved = resolveContainerEnv(this.store, pod, sandboxDir, this.options.baseEnv);
-      if (typeof resolved !== 'string') {
+      const sidecarError = sidecarsOf(pod)
+        .map((c) => resolveContainerEnv(this.store, pod, sandboxDir, this.options.baseEnv, c))
+        .find((e) => typeof e === 'string');
+      if (typeof resolved !== 'string' && sidecarError === undefined) {
         env = resolved;
         break;
       }
       this.update(pod, (p) => {
         p.status.containerStatuses = containerStatus(p, {
-          waiting: { reason: 'CreateContainerConfigError', message: resolved },
+          waiting: {
+            reason: 'CreateContainerConfigError',
+            message: typeof resolved === 'string' ? resolved : (sidecarError as string),
+          },
         });
       });
       await sleep(POLL_MS * 2);
@@ -223,6 +242,21 @@ export class FakeKubelet {
     for (const m of mounts) mkdirSync(m.dir, { recursive: true });
     const argv = [...(container.command ?? []), ...(container.args ?? [])];
     const resolver = this.options.resolveCommand ?? defaultResolver;
+    const sidecars = startSidecars({
+      pod,
+      sandboxDir: runtime.sandboxDir,
+      envOf: (c) =>
+        resolveContainerEnv(this.store, pod, runtime.sandboxDir, this.options.baseEnv, c) as Record<
+          string,
+          string
+        >,
+      resolve: resolver,
+    });
+    if ('error' in sidecars) {
+      this.terminate(pod, runtime, { exitCode: 128, reason: 'StartError', message: sidecars.error });
+      return;
+    }
+    runtime.sidecars = sidecars.running;
     const resolved =
       argv.length > 0 ? resolver({ pod, container, argv, env, sandboxDir: runtime.sandboxDir }) : null;
     if (!resolved) {
@@ -271,11 +305,14 @@ export class FakeKubelet {
       const exitCode = code ?? 128 + (signal ? (constants.signals[signal] ?? 9) : 9);
       const oomKilled = (runtime.cgroup?.oomKills() ?? 0) > 0;
       const reason = oomKilled ? 'OOMKilled' : exitCode === 0 ? 'Completed' : 'Error';
-      this.terminate(pod, runtime, {
-        exitCode,
-        reason,
-        ...(signal ? { signal: constants.signals[signal] } : {}),
-      });
+      // Like the kubelet, the pod ends only once its sidecars have stopped (volumes are released then).
+      void this.stopSidecars(runtime).then(() =>
+        this.terminate(pod, runtime, {
+          exitCode,
+          reason,
+          ...(signal ? { signal: constants.signals[signal] } : {}),
+        }),
+      );
     });
     if (runtime.stopped) this.signal(runtime, 'SIGKILL');
     this.options.recordEvent(pod, 'Pod', 'Normal', 'Started', `Started container ${container.name}`);
@@ -315,7 +352,20 @@ export class FakeKubelet {
     if (current?.metadata.deletionTimestamp) this.finishDeletion(pod);
   }
 
+  /** SIGTERM, then SIGKILL after the grace cap; resolves when every sidecar process has exited. */
+  private async stopSidecars(runtime: Runtime): Promise<void> {
+    const alive = () =>
+      runtime.sidecars.filter((s) => s.child.exitCode === null && s.child.signalCode === null);
+    if (alive().length === 0) return;
+    stopSidecars(runtime.sidecars, 'SIGTERM');
+    const deadline = Date.now() + (this.options.maxGraceSeconds ?? 2) * 1000;
+    while (alive().length > 0 && Date.now() < deadline) await sleep(20);
+    stopSidecars(runtime.sidecars, 'SIGKILL');
+    while (alive().length > 0) await sleep(20);
+  }
+
   private signal(runtime: Runtime, signal: NodeJS.Signals): void {
+    if (signal === 'SIGKILL') stopSidecars(runtime.sidecars, 'SIGKILL');
     const pid = runtime.child?.pid;
     if (pid === undefined) return;
     try {

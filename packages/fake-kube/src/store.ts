@@ -57,7 +57,8 @@ export class ObjectStore {
   private readonly listeners = new Set<(event: StoreEvent) => void>();
 
   constructor(private readonly historyLimit = 5_000) {
-    for (const kind of ['jobs', 'pods', 'secrets', 'events'] as const) this.objects.set(kind, new Map());
+    for (const kind of ['jobs', 'pods', 'secrets', 'events', 'persistentvolumeclaims'] as const)
+      this.objects.set(kind, new Map());
   }
 
   get resourceVersion(): number {

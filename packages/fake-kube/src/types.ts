@@ -54,10 +54,17 @@ export interface Container {
 
 export interface PodSpec {
   containers: Container[];
+  /** Only native sidecars (`restartPolicy: Always`) are run; they start before and stop after the main container. */
+  initContainers?: Container[];
   restartPolicy?: string;
   nodeName?: string;
   terminationGracePeriodSeconds?: number;
-  volumes?: Array<{ name: string; emptyDir?: Record<string, unknown>; [key: string]: unknown }>;
+  volumes?: Array<{
+    name: string;
+    emptyDir?: Record<string, unknown>;
+    persistentVolumeClaim?: { claimName: string; readOnly?: boolean };
+    [key: string]: unknown;
+  }>;
   securityContext?: { runAsNonRoot?: boolean; runAsUser?: number; [key: string]: unknown };
   [key: string]: unknown;
 }
@@ -167,7 +174,7 @@ export interface Secret extends KubeObject {
   stringData?: Record<string, string>;
 }
 
-export type ResourceKind = 'jobs' | 'pods' | 'secrets' | 'events';
+export type ResourceKind = 'jobs' | 'pods' | 'secrets' | 'events' | 'persistentvolumeclaims';
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 

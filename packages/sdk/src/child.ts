@@ -1,4 +1,5 @@
 import type { JobRuntime } from './context.js';
+import { maskRegistryCredentials } from './docker.js';
 import { Masker } from './mask.js';
 import { buildJobs, isPipeline, type Pipeline } from './pipeline.js';
 import { evaluatePlan } from './plan.js';
@@ -44,6 +45,8 @@ async function execute(
     return;
   }
   const masker = new Masker();
+  // Registry credentials reach the job as env (docs/docker-builds.md): mask them like secrets.
+  maskRegistryCredentials(process.env, (value) => masker.add(value));
   let nextSecret = 1;
   const waiting = new Map<number, { resolve: (value: string) => void; reject: (error: Error) => void }>();
   process.on('message', (message: ParentMessage) => {

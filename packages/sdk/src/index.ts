@@ -18,5 +18,16 @@ export type { JobContext, JobRuntime, LogRecord } from './context.js';
 export { createContext } from './context.js';
 export type { ShellOptions, ShellResult } from './shell.js';
 export { runJob, type JobResult } from './run-job.js';
+export {
+  DOCKER_ENV,
+  type DockerBuildOptions,
+  type DockerImage,
+  dockerBuild,
+  dockerPull,
+  maskRegistryCredentials,
+  qualifyImage,
+  runTag,
+  waitForDocker,
+} from './docker.js';
 export type { ChildTask, ChildMessage, ParentMessage } from './protocol.js';
 export { childMain } from './child.js';

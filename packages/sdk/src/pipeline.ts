@@ -73,6 +73,22 @@ export class Job<T = unknown> {
     return this;
   }
 
+  /**
+   * Asks for a warm cache volume from the named pool (runner label term `cache:<pool>`): on Kubernetes the
+   * dispatcher checks a PVC out of that pool for the job and returns it when the job ends.
+   */
+  cache(pool: string): this {
+    if (!/^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/.test(pool)) {
+      throw new PipelineError(`cache("${pool}"): a pool name is a DNS label of at most 32 characters`);
+    }
+    return this.requires(`cache:${pool}`);
+  }
+
+  /** Runs where a Docker daemon is reachable (DOCKER_HOST) with a warm layer cache: `cache('docker')`. */
+  docker(): this {
+    return this.cache('docker');
+  }
+
   /** Execution timeout: a duration (`30s`, `5m`) or milliseconds. */
   timeout(value: string | number): this {
     this.def.timeoutMs = typeof value === 'number' ? value : parseDuration(value);

@@ -10,6 +10,8 @@ export interface ShellOptions {
   allowFailure?: boolean;
   /** Feed this text to the command's stdin. */
   input?: string;
+  /** Capture the output without streaming it to the job's log (probes, polling). */
+  quiet?: boolean;
 }
 
 export interface ShellResult {
@@ -76,7 +78,7 @@ export function runCommand(
     const emit = (stream: Stream, raw: string) => {
       const masked = deps.mask(raw);
       if (captured[stream].length < CAPTURE_LIMIT) captured[stream] += `${masked}\n`;
-      deps.line(stream, masked);
+      if (!options.quiet) deps.line(stream, masked);
     };
     child.stdout?.on('data', onData('stdout'));
     child.stderr?.on('data', onData('stderr'));

@@ -18,6 +18,14 @@ interface ResourceDef {
 }
 
 function singleContainer(kind: ResourceKind, object: KubeObject, spec: unknown): void {
+  const init = (spec as { initContainers?: Array<{ restartPolicy?: string }> } | undefined)?.initContainers;
+  if (init?.some((c) => c.restartPolicy !== 'Always')) {
+    throw invalid(
+      kind,
+      object.metadata.name ?? '',
+      'spec.initContainers: fake-kube runs native sidecars (restartPolicy: Always) only',
+    );
+  }
   const containers = (spec as { containers?: unknown[] } | undefined)?.containers;
   if (!Array.isArray(containers) || containers.length !== 1) {
     throw invalid(
@@ -26,6 +34,29 @@ function singleContainer(kind: ResourceKind, object: KubeObject, spec: unknown):
       'spec.containers: fake-kube runs exactly one container per pod',
     );
   }
+}
+
+/** What the API server checks of a claim; the fake provisioner binds it at once (its data is a directory). */
+function validateClaim(claim: KubeObject): void {
+  const spec = claim.spec as
+    | { accessModes?: unknown; resources?: { requests?: { storage?: unknown } } }
+    | undefined;
+  const name = claim.metadata.name ?? '';
+  if (!Array.isArray(spec?.accessModes) || spec.accessModes.length === 0) {
+    throw invalid(
+      'persistentvolumeclaims',
+      name,
+      'spec.accessModes: Required value: at least 1 access mode is required',
+    );
+  }
+  if (typeof spec.resources?.requests?.storage !== 'string') {
+    throw invalid('persistentvolumeclaims', name, 'spec.resources[storage]: Required value');
+  }
+  claim.status = {
+    phase: 'Bound',
+    accessModes: spec.accessModes,
+    capacity: { storage: spec.resources.requests.storage },
+  };
 }
 
 const RESOURCES: ResourceDef[] = [
@@ -77,6 +108,15 @@ const RESOURCES: ResourceDef[] = [
     },
   },
   { kind: 'events', prefix: '/api/v1', apiVersion: 'v1', kindName: 'Event', group: '', maxNameLength: 253 },
+  {
+    kind: 'persistentvolumeclaims',
+    prefix: '/api/v1',
+    apiVersion: 'v1',
+    kindName: 'PersistentVolumeClaim',
+    group: '',
+    maxNameLength: 253,
+    validate: validateClaim,
+  },
 ];
 
 const param = (c: Context, name: string): string => c.req.param(name) ?? '';
@@ -105,7 +145,7 @@ function injected(cluster: FakeCluster, verb: string, kind: ResourceKind, name =
   }
 }
 
-/** Registers list/watch/create/get/patch/delete (and deletecollection) for Jobs, Pods, Secrets and Events. */
+/** Registers list/watch/create/get/patch/delete (and deletecollection) for Jobs, Pods, Secrets, Events and PVCs. */
 export function registerResourceRoutes(app: Hono, cluster: FakeCluster): void {
   const store = cluster.store;
   for (const def of RESOURCES) {

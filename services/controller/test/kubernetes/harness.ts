@@ -24,6 +24,12 @@ export const testWorkerResolver: CommandResolver = ({ argv, env }) =>
     ? { command: process.execPath, args: [TEST_WORKER, ...argv.slice(1)] }
     : null;
 
+/** The test worker, plus a stand-in daemon for the DinD sidecar's `dockerd` (the real one: docker-builds.test.ts). */
+export const withDind: CommandResolver = (input) =>
+  input.argv[0] === 'dockerd'
+    ? { command: '/bin/sh', args: ['-c', 'exec sleep 3600'] }
+    : testWorkerResolver(input);
+
 export interface KubeHarness {
   kube: FakeKube;
   ctl: Controller;

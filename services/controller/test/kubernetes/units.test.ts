@@ -127,6 +127,34 @@ describe('runner job spec', () => {
     );
     expect(() => parseKubernetesDispatchConfig({ SPARKWING_RUNNER_TOLERATIONS: '{' })).toThrow(/tolerations/);
   });
+
+  it('parses Docker modes and warm pools, serving their labels, and rejects inconsistent pools', () => {
+    const sidecar = parseKubernetesDispatchConfig({
+      SPARKWING_RUNNER_DOCKER: 'sidecar',
+      SPARKWING_PVC_POOLS: '[{"name":"docker","min":1,"max":3,"size":"20Gi","wait":"45s"}]',
+    });
+    expect(sidecar.servedLabels).toEqual(['kubernetes', 'docker', 'cache:docker']);
+    expect(sidecar.docker.pools).toEqual([{ name: 'docker', min: 1, max: 3, size: '20Gi', waitMs: 45_000 }]);
+    expect(parseKubernetesDispatchConfig({}).servedLabels).toEqual(['kubernetes']);
+    expect(() =>
+      parseKubernetesDispatchConfig({ SPARKWING_PVC_POOLS: '[{"name":"docker","max":1,"size":"1Gi"}]' }),
+    ).toThrow(/needs SPARKWING_RUNNER_DOCKER=sidecar/);
+    expect(() =>
+      parseKubernetesDispatchConfig({
+        SPARKWING_RUNNER_DOCKER: 'sidecar',
+        SPARKWING_PVC_POOLS: '[{"name":"docker","min":4,"max":1,"size":"1Gi"}]',
+      }),
+    ).toThrow(/min > max/);
+    expect(() =>
+      parseKubernetesDispatchConfig({
+        SPARKWING_RUNNER_DOCKER: 'sidecar',
+        SPARKWING_PVC_POOLS: '[{"name":"Docker"}]',
+      }),
+    ).toThrow(/DNS label/);
+    expect(() => parseKubernetesDispatchConfig({ SPARKWING_REGISTRY: 'http://registry:5000' })).toThrow(
+      /scheme/,
+    );
+  });
 });
 
 describe('death log bounds', () => {

@@ -1,5 +1,11 @@
 import { durationSchema } from '@sparkwing/contracts';
 import { z } from 'zod';
+import {
+  type DockerDispatchConfig,
+  dockerEnvShape,
+  dockerLabels,
+  toDockerDispatchConfig,
+} from './docker-config.js';
 
 const duration = (fallback: string) => z.string().default(fallback).pipe(durationSchema);
 const list = z
@@ -114,6 +120,7 @@ export const kubernetesEnvShape = {
   SPARKWING_IMAGE_PULL_GRACE: duration('2m'),
   // Interval of the relist (missed watch events), lease renewal of pending pods and the Job gauges.
   SPARKWING_DISPATCHER_RESYNC_INTERVAL: duration('15s'),
+  ...dockerEnvShape,
 };
 
 export const kubernetesEnvSchema = z.object(kubernetesEnvShape);
@@ -144,9 +151,12 @@ export interface KubernetesDispatchConfig {
   jobTtlMs: number;
   imagePullGraceMs: number;
   resyncIntervalMs: number;
+  /** DinD wiring, registry and warm PVC pools (docs/docker-builds.md). */
+  docker: DockerDispatchConfig;
 }
 
 export function toKubernetesDispatchConfig(env: KubernetesEnv): KubernetesDispatchConfig {
+  const docker = toDockerDispatchConfig(env);
   return {
     namespace: env.POD_NAMESPACE,
     ...(env.KUBECONFIG ? { kubeconfigPath: env.KUBECONFIG } : {}),
@@ -157,7 +167,7 @@ export function toKubernetesDispatchConfig(env: KubernetesEnv): KubernetesDispat
     nodeSelector: env.SPARKWING_RUNNER_NODE_SELECTOR,
     tolerations: env.SPARKWING_RUNNER_TOLERATIONS,
     defaultResources: { cpu: env.SPARKWING_RUNNER_DEFAULT_CPU, memory: env.SPARKWING_RUNNER_DEFAULT_MEMORY },
-    servedLabels: env.SPARKWING_DISPATCHER_LABELS,
+    servedLabels: [...new Set([...env.SPARKWING_DISPATCHER_LABELS, ...dockerLabels(docker)])],
     maxConcurrentJobs: env.SPARKWING_DISPATCHER_MAX_JOBS,
     runnerEnv: {
       controllerUrl: env.SPARKWING_RUNNER_CONTROLLER_URL,
@@ -171,6 +181,7 @@ export function toKubernetesDispatchConfig(env: KubernetesEnv): KubernetesDispat
     jobTtlMs: env.SPARKWING_RUNNER_JOB_TTL,
     imagePullGraceMs: env.SPARKWING_IMAGE_PULL_GRACE,
     resyncIntervalMs: env.SPARKWING_DISPATCHER_RESYNC_INTERVAL,
+    docker,
   };
 }
 

@@ -4,6 +4,8 @@ import type { Registry } from 'prom-client';
 import type { QueueService } from '../../queue/service.js';
 import type { KubernetesDispatchConfig } from './config.js';
 import { DeathLogCapture } from './death-log.js';
+import { poolFor, wantsDocker } from './docker-config.js';
+import { type DockerPodParts, dockerPodParts } from './docker-spec.js';
 import { RUNNER_CONTAINER, TOKEN_KEY } from './job-spec.js';
 import { apiMessage, apiStatus, type KubeClients, kubeClients } from './kube.js';
 import {
@@ -12,6 +14,8 @@ import {
   type LifecycleOrigin,
   RunnerLifecycleMetrics,
 } from './metrics.js';
+import { PvcPool } from './pvc-pool.js';
+import { PvcPoolMetrics } from './pvc-pool-metrics.js';
 import type { TrackedJob } from './tracked.js';
 
 /** The slice of the queue the dispatcher uses (all synchronous SQLite transactions). */
@@ -52,6 +56,10 @@ export class DispatchContext {
   /** Finished stranded Jobs already counted as `kept`. */
   readonly keptJobs = new Set<string>();
   readonly now: () => number;
+  /** Warm Docker-cache PVC pools (null when none is configured). */
+  readonly pool: PvcPool | null;
+  /** Job names between a checkout and their Job's creation (a second pump pass must not spawn them). */
+  readonly spawning = new Set<string>();
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly deathLogs: DeathLogCapture;
   stopped = false;
@@ -61,6 +69,24 @@ export class DispatchContext {
     this.metrics = new RunnerLifecycleMetrics(deps.registry);
     this.now = deps.now ?? Date.now;
     this.log = deps.logger.child({ component: 'kubernetes-dispatcher' });
+    const pools = deps.config.docker.pools;
+    this.pool =
+      pools.length === 0
+        ? null
+        : new PvcPool({
+            core: this.kube.core,
+            namespace: deps.config.namespace,
+            pools,
+            metrics: new PvcPoolMetrics(
+              deps.registry,
+              pools.map((p) => p.name),
+            ),
+            log: this.log,
+            now: this.now,
+            transition: (operation, outcome, origin) =>
+              this.transition(operation, outcome, origin, undefined, deps.config.docker.dindImage),
+            stopped: () => this.stopped,
+          });
     this.deathLogs = new DeathLogCapture(this.kube.core, this.metrics, this.log, (runId, nodeId, text) =>
       deps.queue.storeDeathLog(runId, nodeId, text),
     );
@@ -93,6 +119,15 @@ export class DispatchContext {
       origin,
       ...(sinceMs !== undefined ? { durationS: (this.now() - sinceMs) / 1000 } : {}),
     });
+  }
+
+  /** Docker wiring of a node's pod; checks a warm PVC out for `jobName` when the node asks for one. */
+  async dockerParts(jobName: string, requires: readonly string[]): Promise<DockerPodParts> {
+    const docker = this.deps.config.docker;
+    const wants = wantsDocker(requires, docker);
+    const pool = wants ? poolFor(requires, docker) : undefined;
+    const claim = pool && this.pool ? await this.pool.checkout(pool.name, jobName) : null;
+    return dockerPodParts(this.deps.config, wants, claim);
   }
 
   async deleteJob(name: string): Promise<boolean> {

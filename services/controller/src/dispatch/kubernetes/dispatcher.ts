@@ -70,6 +70,8 @@ export class KubernetesDispatcher implements Dispatcher {
 
   private async tryAdopt(): Promise<boolean> {
     try {
+      // Pool state first: re-created Jobs find the PVCs they held, and the relist can judge holders.
+      await this.ctx.pool?.adopt();
       await this.reconciler.adopt();
       return true;
     } catch (error) {
@@ -107,11 +109,12 @@ export class KubernetesDispatcher implements Dispatcher {
         try {
           do {
             this.pumpAgain = false;
-            const room = this.ctx.deps.config.maxConcurrentJobs - this.activeJobs();
+            const room = this.ctx.deps.config.maxConcurrentJobs - this.activeJobs() - this.ctx.spawning.size;
             if (room <= 0) break;
             const ready = this.ctx.deps.queue
               .listReadyNodes({ limit: 500 })
               .filter((n) => labelsSatisfy(n.requires, this.ctx.deps.config.servedLabels))
+              .filter((n) => !this.ctx.spawning.has(jobName(n.runId, n.nodeId, n.attempt)))
               .slice(0, room);
             // Claims are synchronous, so parallel creates never dispatch a node twice.
             const pending = [...ready];
@@ -133,14 +136,26 @@ export class KubernetesDispatcher implements Dispatcher {
     runId: string;
     nodeId: string;
     attempt: number;
+    requires: string[];
     resources: { cpu?: string; memory?: string };
     timeoutS: number | null;
   }): Promise<void> {
     const started = this.ctx.now();
     const name = jobName(node.runId, node.nodeId, node.attempt);
-    const claim = this.ctx.deps.queue.claimNode(node.runId, node.nodeId, name);
-    if (!claim) return;
-    await this.spawner.createRunnerJob(claim, name, node, started, ORIGIN.dispatch);
+    this.ctx.spawning.add(name);
+    try {
+      // The warm PVC is checked out before the claim: waiting for one must not eat into the node's lease.
+      const docker = await this.ctx.dockerParts(name, node.requires);
+      const claim = this.ctx.stopped ? null : this.ctx.deps.queue.claimNode(node.runId, node.nodeId, name);
+      if (!claim) {
+        await this.ctx.pool?.release(name, ORIGIN.dispatch);
+        return;
+      }
+      await this.spawner.createRunnerJob(claim, name, node, started, ORIGIN.dispatch, docker);
+    } finally {
+      this.ctx.pool?.touch(name);
+      this.ctx.spawning.delete(name);
+    }
   }
 
   private tick(): void {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { ENV, type Resources } from '@sparkwing/contracts';
 import type { V1Job, V1Secret } from '@kubernetes/client-node';
 import type { KubernetesDispatchConfig } from './config.js';
+import type { DockerPodParts } from './docker-spec.js';
 
 /** Labels and annotations every runner Job, its pod and its Secret carry. */
 export const LABELS = {
@@ -84,7 +85,14 @@ export function buildSecret(name: string, target: JobTarget, token: string): V1S
   };
 }
 
-export function buildJob(name: string, target: JobTarget, config: KubernetesDispatchConfig): V1Job {
+const NO_DOCKER: DockerPodParts = { env: [], volumes: [], runnerMounts: [], initContainers: [] };
+
+export function buildJob(
+  name: string,
+  target: JobTarget,
+  config: KubernetesDispatchConfig,
+  docker: DockerPodParts = NO_DOCKER,
+): V1Job {
   const timeoutMs = target.timeoutS !== null ? target.timeoutS * 1000 : config.defaultTimeoutMs;
   const resources = {
     cpu: target.resources.cpu ?? config.defaultResources.cpu,
@@ -106,6 +114,7 @@ export function buildJob(name: string, target: JobTarget, config: KubernetesDisp
           },
         ]
       : []),
+    ...docker.env,
   ];
   const labels = labelsFor(target);
   return {
@@ -134,7 +143,8 @@ export function buildJob(name: string, target: JobTarget, config: KubernetesDisp
             fsGroup: 1000,
             seccompProfile: { type: 'RuntimeDefault' },
           },
-          volumes: [{ name: 'sparkwing-home', emptyDir: {} }],
+          volumes: [{ name: 'sparkwing-home', emptyDir: {} }, ...docker.volumes],
+          ...(docker.initContainers.length > 0 ? { initContainers: docker.initContainers } : {}),
           containers: [
             {
               name: RUNNER_CONTAINER,
@@ -143,7 +153,10 @@ export function buildJob(name: string, target: JobTarget, config: KubernetesDisp
               command: ['sparkwing-runner', 'worker'],
               env,
               resources: { requests: resources, limits: resources },
-              volumeMounts: [{ name: 'sparkwing-home', mountPath: config.runnerEnv.home }],
+              volumeMounts: [
+                { name: 'sparkwing-home', mountPath: config.runnerEnv.home },
+                ...docker.runnerMounts,
+              ],
               securityContext: {
                 allowPrivilegeEscalation: false,
                 runAsNonRoot: true,

@@ -9,6 +9,11 @@ export const LIFECYCLE_OPERATIONS = {
   retire: 'retire',
   markLost: 'mark_lost',
   reclaim: 'reclaim',
+  /** Warm-pool PVC transitions (docs/docker-builds.md). */
+  pvcCreate: 'pvc_create',
+  pvcCheckout: 'pvc_checkout',
+  pvcReturn: 'pvc_return',
+  pvcReap: 'pvc_reap',
 } as const;
 export type LifecycleOperation = (typeof LIFECYCLE_OPERATIONS)[keyof typeof LIFECYCLE_OPERATIONS];
 
@@ -37,6 +42,8 @@ export const LIFECYCLE_ORIGINS = {
   imagePullGrace: 'image_pull_grace',
   ttl: 'ttl',
   shutdown: 'shutdown',
+  /** The warm pool's own upkeep (min size, reaping beyond max). */
+  poolMaintain: 'pool_maintain',
 } as const;
 export type LifecycleOrigin = (typeof LIFECYCLE_ORIGINS)[keyof typeof LIFECYCLE_ORIGINS];
 

@@ -17,6 +17,8 @@ export class PodHandler {
 
   /** Handles one pod state (watch event or relist); idempotent per state. */
   onPod(type: string, pod: V1Pod, origin: LifecycleOrigin): void {
+    // Whatever the verdict, a pod that has ended no longer uses its warm PVC.
+    this.ctx.pool?.onPod(pod, type === 'DELETED', origin);
     const meta = pod.metadata ?? {};
     const name = meta.labels?.['batch.kubernetes.io/job-name'] ?? meta.labels?.['job-name'];
     if (!name) return;

@@ -93,6 +93,7 @@ export class Reconciler {
         attempt: node.attempt,
         exp: expiresAt,
       });
+      const docker = await this.ctx.dockerParts(name, detail.requires);
       await this.spawner.createRunnerJob(
         { lease: { token, expires_at: new Date(expiresAt).toISOString() } },
         name,
@@ -105,6 +106,7 @@ export class Reconciler {
         },
         started,
         ORIGIN.adopt,
+        docker,
       );
     }
     await this.resync();
@@ -113,6 +115,7 @@ export class Reconciler {
   /** Relist: pod states missed by the watch, vanished pods, stranded Jobs, the Job gauge, health checks. */
   async resync(): Promise<void> {
     const ns = this.ctx.deps.config.namespace;
+    const listedAt = this.ctx.now();
     const [jobs, pods] = await Promise.all([
       this.ctx.kube.batch.listNamespacedJob({ namespace: ns, labelSelector: RUNNER_SELECTOR }),
       this.ctx.kube.core.listNamespacedPod({ namespace: ns, labelSelector: RUNNER_SELECTOR }),
@@ -142,6 +145,7 @@ export class Reconciler {
       if (!jobNames.has(t.jobName) && !podJobs.has(t.jobName)) this.pods.onPodGone(t, ORIGIN.relist);
     }
     await this.reconcileStranded(jobs.items);
+    await this.ctx.pool?.reconcile(jobs.items, pods.items, listedAt, ORIGIN.relist, this.ctx.spawning);
   }
 
   async reconcileStranded(jobs: V1Job[]): Promise<void> {

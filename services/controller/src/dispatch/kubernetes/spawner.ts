@@ -1,6 +1,7 @@
 import type { V1Job } from '@kubernetes/client-node';
 import { type ClaimResponse, signNodeToken } from '@sparkwing/contracts';
 import type { DispatchContext } from './context.js';
+import type { DockerPodParts } from './docker-spec.js';
 import { buildJob, buildSecret } from './job-spec.js';
 import { apiMessage, apiStatus } from './kube.js';
 import {
@@ -27,11 +28,13 @@ export class Spawner {
     },
     started: number,
     origin: LifecycleOrigin,
+    docker?: DockerPodParts,
   ): Promise<void> {
     const { config } = this.ctx.deps;
     const target = { ...node, timeoutS: node.timeoutS };
     const ns = config.namespace;
     const fail = (stage: (typeof STAGE)[keyof typeof STAGE], error: unknown) => {
+      if (this.ctx.pool) this.ctx.track(this.ctx.pool.release(name, origin));
       this.ctx.metrics.observeSpawnFailure(stage, config.image);
       this.ctx.transition(OP.spawn, OUTCOME.apiError, origin, started);
       this.ctx.deps.queue.failNode(node.runId, node.nodeId, node.attempt, {
@@ -46,6 +49,7 @@ export class Spawner {
       });
     };
     if (this.ctx.stopped) {
+      if (this.ctx.pool) this.ctx.track(this.ctx.pool.release(name, origin));
       this.ctx.metrics.observeSpawnFailure(STAGE.contextCanceled, config.image);
       this.ctx.deps.queue.failNode(node.runId, node.nodeId, node.attempt, {
         error: 'the controller shut down while creating the runner Job',
@@ -66,7 +70,7 @@ export class Spawner {
     try {
       job = await this.ctx.kube.batch.createNamespacedJob({
         namespace: ns,
-        body: buildJob(name, target, config),
+        body: buildJob(name, target, config, docker),
       });
     } catch (error) {
       if (apiStatus(error) !== 409) {
