@@ -15,6 +15,9 @@ const REQUIRED = {
   SparkwingWebhookSignatureFailures: 'sparkwing_webhook_deliveries_total',
   SparkwingServiceDown: 'up{',
   SparkwingLogsFsyncSlow: 'sparkwing_logs_fsync_duration_seconds',
+  // Issue 14: the dispatcher's spawn failures and image-pull failures.
+  SparkwingRunnerSpawnFailures: 'sparkwing_runner_spawn_failures_total',
+  SparkwingRunnerImagePullFailures: 'reason="image_pull"',
 };
 
 function promtool(...args: string[]): string {
@@ -29,7 +32,7 @@ describe('alert rules docs/prometheus/alerts.yml', () => {
   const rules = alertRules();
 
   it('pass promtool check rules', () => {
-    expect(promtool('check', 'rules', 'alerts.yml')).toMatch(/SUCCESS: 7 rules found/);
+    expect(promtool('check', 'rules', 'alerts.yml')).toMatch(/SUCCESS: 9 rules found/);
   });
 
   it('pass their promtool unit tests (alerts.test.yml)', () => {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeJobController } from './job-controller.js';
 import { type CommandResolver, FakeKubelet } from './kubelet.js';
+import { DEFAULT_ALLOCATABLE, type NodeAllocatable } from './node-fit.js';
 import { ObjectStore } from './store.js';
 import { type KubeObject, now, type Pod, type ResourceKind } from './types.js';
 
@@ -20,6 +21,10 @@ export interface FakeClusterOptions {
   maxGraceSeconds?: number;
   /** Watch history kept for resume before 410 Gone (default 5000 events). */
   historyLimit?: number;
+  /** Capacity of the node (default 16 CPUs, 64Gi): pods requesting more stay Unschedulable. */
+  allocatable?: NodeAllocatable;
+  /** Whether the registry has an image (default: every image exists). */
+  imageExists?: (image: string) => boolean;
 }
 
 /** The fake cluster's state machines, independent of HTTP: store, Job controller, kubelet, garbage collector. */
@@ -45,6 +50,8 @@ export class FakeCluster {
     this.kubelet = new FakeKubelet(this.store, {
       sandboxRoot: this.sandboxRoot,
       recordEvent,
+      allocatable: options.allocatable ?? DEFAULT_ALLOCATABLE,
+      ...(options.imageExists ? { imageExists: options.imageExists } : {}),
       ...(options.resolveCommand ? { resolveCommand: options.resolveCommand } : {}),
       ...(options.baseEnv ? { baseEnv: options.baseEnv } : {}),
       ...(options.enforceMemoryLimits !== undefined

@@ -5,6 +5,7 @@ import { constants } from 'node:os';
 import { join } from 'node:path';
 import { createMemoryCgroup, type MemoryCgroup, parseMemory } from './cgroup.js';
 import { mapPath, resolveContainerEnv, volumeDirs } from './container-env.js';
+import { imageNotFoundMessage, insufficientResources, type NodeAllocatable } from './node-fit.js';
 import { ContainerLog } from './pod-logs.js';
 import { containerStatus, setCondition } from './pod-status.js';
 import type { ObjectStore } from './store.js';
@@ -42,6 +43,10 @@ export interface KubeletOptions {
   maxGraceSeconds?: number;
   /** Delay between reporting ContainerCreating and starting the process. */
   startDelayMs?: number;
+  /** Capacity of the one node: pods requesting more stay Unschedulable. */
+  allocatable: NodeAllocatable;
+  /** Whether the registry has an image; a missing one fails ErrImagePull (NotFound) forever. */
+  imageExists?: (image: string) => boolean;
   recordEvent: (
     involved: KubeObject,
     kind: string,
@@ -137,10 +142,11 @@ export class FakeKubelet {
       p.status = { phase: 'Pending', qosClass: 'Burstable' };
     });
 
+    const tooBig = insufficientResources(pod, this.options.allocatable);
     while (!runtime.stopped) {
-      const hold = this.scheduleHolds.find((h) => h.match(pod));
-      if (!hold) break;
-      this.update(pod, (p) => setCondition(p, 'PodScheduled', 'False', 'Unschedulable', hold.message));
+      const message = tooBig ?? this.scheduleHolds.find((h) => h.match(pod))?.message;
+      if (!message) break;
+      this.update(pod, (p) => setCondition(p, 'PodScheduled', 'False', 'Unschedulable', message));
       await sleep(POLL_MS);
     }
     if (runtime.stopped) return;
@@ -165,7 +171,10 @@ export class FakeKubelet {
     const image = pod.spec.containers[0]!.image ?? '';
     let pullFailed = false;
     while (!runtime.stopped) {
-      const hold = this.pullHolds.find((h) => h.match(image));
+      const missing = this.options.imageExists?.(image) === false;
+      const hold = missing
+        ? { reason: 'ErrImagePull', message: imageNotFoundMessage(image) }
+        : this.pullHolds.find((h) => h.match(image));
       if (!hold) break;
       const message = hold.message ?? `Back-off pulling image "${image}"`;
       if (!pullFailed)

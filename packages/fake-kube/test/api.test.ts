@@ -6,7 +6,11 @@ import { clients, job, until } from './helpers.js';
 let kube: FakeKube;
 let api: ReturnType<typeof clients>;
 beforeAll(async () => {
-  kube = await startFakeKube({ maxGraceSeconds: 1 });
+  kube = await startFakeKube({
+    maxGraceSeconds: 1,
+    allocatable: { cpu: '4', memory: '8Gi' },
+    imageExists: (image) => !image.startsWith('registry.test/missing/'),
+  });
   api = clients(kube);
 });
 afterAll(async () => kube.close());
@@ -194,6 +198,26 @@ describe('fake-kube through @kubernetes/client-node', () => {
     const evicted = await podOf('pull');
     expect(evicted.status?.reason).toBe('Evicted');
     expect(evicted.status?.phase).toBe('Failed');
+  });
+
+  it('leaves a pod larger than the node Unschedulable and fails pulling an image the registry lacks', async () => {
+    const big = job('too-big', 'sleep 30', { memory: '16Gi' });
+    await api.batch.createNamespacedJob({ namespace: ns, body: big });
+    const scheduled = await until(async () =>
+      (await podOf('too-big')).status?.conditions?.find((c) => c.type === 'PodScheduled'),
+    );
+    expect(scheduled).toMatchObject({ status: 'False', reason: 'Unschedulable' });
+    expect(scheduled.message).toContain('1 Insufficient memory');
+    expect((await podOf('too-big')).spec?.nodeName).toBeUndefined();
+
+    const missing = job('missing-image', 'sleep 30');
+    missing.spec!.template.spec!.containers[0]!.image = 'registry.test/missing/app:1';
+    await api.batch.createNamespacedJob({ namespace: ns, body: missing });
+    const waiting = await until(async () => {
+      const state = (await podOf('missing-image')).status?.containerStatuses?.[0]?.state?.waiting;
+      return state?.reason === 'ErrImagePull' ? state : undefined;
+    });
+    expect(waiting.message).toContain('registry.test/missing/app:1: not found');
   });
 
   it.runIf(memoryCgroupsWritable())(

@@ -96,17 +96,14 @@ export function buildJob(name: string, target: JobTarget, config: KubernetesDisp
     { name: ENV.cacheUrl, value: config.runnerEnv.cacheUrl },
     { name: ENV.runId, value: target.runId },
     { name: ENV.nodeId, value: target.nodeId },
-    { name: ENV.home, value: config.runnerEnv.home },
+    { name: 'HOME', value: config.runnerEnv.home },
+    { name: ENV.home, value: `${config.runnerEnv.home}/.sparkwing` },
     { name: ENV.agentToken, valueFrom: { secretKeyRef: { name, key: TOKEN_KEY } } },
     ...(config.runnerEnv.runnerTokenSecret
-      ? [
-          {
-            name: ENV.runnerToken,
-            valueFrom: { secretKeyRef: { name: config.runnerEnv.runnerTokenSecret, key: TOKEN_KEY } },
-          },
-        ]
+      ? [{ name: ENV.runnerToken, valueFrom: { secretKeyRef: config.runnerEnv.runnerTokenSecret } }]
       : []),
   ];
+  const uid = config.runAsUser;
   const labels = labelsFor(target);
   return {
     apiVersion: 'batch/v1',
@@ -129,12 +126,16 @@ export function buildJob(name: string, target: JobTarget, config: KubernetesDisp
             : {}),
           securityContext: {
             runAsNonRoot: true,
-            runAsUser: 1000,
-            runAsGroup: 1000,
-            fsGroup: 1000,
+            runAsUser: uid,
+            runAsGroup: uid,
+            fsGroup: uid,
             seccompProfile: { type: 'RuntimeDefault' },
           },
-          volumes: [{ name: 'sparkwing-home', emptyDir: {} }],
+          // The root filesystem is read-only: HOME and /tmp are the writable scratch of build tools.
+          volumes: [
+            { name: 'home', emptyDir: {} },
+            { name: 'tmp', emptyDir: {} },
+          ],
           containers: [
             {
               name: RUNNER_CONTAINER,
@@ -143,7 +144,10 @@ export function buildJob(name: string, target: JobTarget, config: KubernetesDisp
               command: ['sparkwing-runner', 'worker'],
               env,
               resources: { requests: resources, limits: resources },
-              volumeMounts: [{ name: 'sparkwing-home', mountPath: config.runnerEnv.home }],
+              volumeMounts: [
+                { name: 'home', mountPath: config.runnerEnv.home },
+                { name: 'tmp', mountPath: '/tmp' },
+              ],
               securityContext: {
                 allowPrivilegeEscalation: false,
                 runAsNonRoot: true,
