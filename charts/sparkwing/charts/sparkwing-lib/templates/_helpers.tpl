@@ -192,3 +192,54 @@ spec:
 {{- end }}
 {{- end }}
 {{- end -}}
+
+{{/* Ingress routing .Values.ingress.paths on .Values.ingress.host to this chart's Service port `http`. */}}
+{{- define "sparkwing.ingress" -}}
+{{- if .Values.ingress.enabled }}
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: {{ include "sparkwing.name" . }}
+  namespace: {{ include "sparkwing.namespace" . }}
+  labels:
+    {{- include "sparkwing.labels" . | nindent 4 }}
+  {{- with .Values.ingress.annotations }}
+  annotations:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+spec:
+  {{- with .Values.ingress.className }}
+  ingressClassName: {{ . }}
+  {{- end }}
+  {{- with .Values.ingress.tls }}
+  tls:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  rules:
+    - host: {{ .Values.ingress.host | quote }}
+      http:
+        paths:
+          {{- range .Values.ingress.paths }}
+          - path: {{ . }}
+            pathType: Prefix
+            backend:
+              service:
+                name: {{ include "sparkwing.name" $ }}
+                port:
+                  name: http
+          {{- end }}
+{{- end }}
+{{- end -}}
+
+{{/* NetworkPolicy rule admitting traffic from outside the cluster (through the Ingress) when this chart's Ingress is on. */}}
+{{- define "sparkwing.ingressRule" -}}
+{{- if .Values.ingress.enabled }}
+# External: CLIs outside the cluster, through the ingress controller.
+- from:
+    - ipBlock:
+        cidr: 0.0.0.0/0
+  ports:
+    - protocol: TCP
+      port: {{ .Values.containerPort }}
+{{- end }}
+{{- end -}}
