@@ -1,0 +1,139 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type FakeKube, startFakeKube } from '@sparkwing/fake-kube';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { find, type K8sObject, render, umbrellaChart } from '../charts/helm.js';
+import { cli, helloCopy } from '../suite/lib/helpers.js';
+import { freePort, type Proc, repoPath, startProc } from '../suite/lib/procs.js';
+import { applySecrets, resolvedEnv, secretValues } from './rendered.js';
+
+const NAMESPACE = 'sparkwing';
+const RUNNER_BIN = repoPath('services/runner/bin/sparkwing-runner.js');
+
+/**
+ * The chart's defaults, run: helm renders charts/sparkwing with no values at all, its Secrets go into the
+ * fake API server, and controller, logs and cache start as processes with the environment their rendered
+ * Deployments resolve to. Only addresses and paths are replaced (no cluster DNS or volumes here yet):
+ * ports, peer URLs → 127.0.0.1, /data → a temp dir, the in-cluster API → the fake's kubeconfig. Runner
+ * Jobs are created by the real dispatcher and run by the fake kubelet as `sparkwing-runner worker`.
+ */
+describe('the rendered chart runs pipelines (defaults only)', () => {
+  let dir: string;
+  let kube: FakeKube;
+  let objects: K8sObject[];
+  const procs: Proc[] = [];
+  let env: Record<string, string>;
+  let adminToken: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sparkwing-chart-run-'));
+    objects = await render(umbrellaChart);
+    kube = await startFakeKube({
+      resolveCommand: ({ argv }) =>
+        argv[0] === 'sparkwing-runner'
+          ? { command: process.execPath, args: [RUNNER_BIN, ...argv.slice(1)] }
+          : null,
+      maxGraceSeconds: 1,
+    });
+    await applySecrets(kube.url, objects, NAMESPACE);
+    const secrets = secretValues(objects);
+    const rendered = (name: string) => resolvedEnv(find(objects, 'Deployment', name), secrets, NAMESPACE);
+    const [controllerPort, logsPort, cachePort] = [await freePort(), await freePort(), await freePort()];
+    const url = (port: number) => `http://127.0.0.1:${port}`;
+    const peers = {
+      SPARKWING_CONTROLLER_URL: url(controllerPort),
+      SPARKWING_LOGS_URL: url(logsPort),
+      SPARKWING_CACHE_URL: url(cachePort),
+    };
+    const listening = (port: number) => (r: Record<string, unknown>) =>
+      r.msg === 'listening' && Number(r.port) === port;
+    const start = async (service: string, deployment: string, port: number, extra = {}) => {
+      const serviceEnv = {
+        ...rendered(deployment),
+        ...peers,
+        ...extra,
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        SPARKWING_DATA_DIR: join(dir, service),
+      };
+      procs.push(
+        await startProc(service, [repoPath(`services/${service}/dist/main.js`)], serviceEnv, listening(port)),
+      );
+    };
+    await start('logs', 'sparkwing-logs', logsPort);
+    await start('cache', 'sparkwing-cache', cachePort);
+    await start('controller', 'sparkwing-controller', controllerPort, {
+      KUBECONFIG: kube.writeKubeconfig(join(dir, 'kubeconfig'), NAMESPACE),
+      SPARKWING_RUNNER_CONTROLLER_URL: peers.SPARKWING_CONTROLLER_URL,
+      SPARKWING_RUNNER_LOGS_URL: peers.SPARKWING_LOGS_URL,
+      SPARKWING_RUNNER_CACHE_URL: peers.SPARKWING_CACHE_URL,
+      SPARKWING_DISPATCHER_RESYNC_INTERVAL: '1s',
+    });
+    adminToken = secrets.get('sparkwing-controller-secrets')?.SPARKWING_ADMIN_TOKEN ?? '';
+    expect(adminToken).not.toBe('');
+    const work = join(dir, 'work');
+    mkdirSync(work, { recursive: true });
+    env = { SPARKWING_CONFIG_DIR: join(work, 'config'), SPARKWING_HOME: join(work, 'home') };
+    const added = await cli(
+      [
+        ...['profile', 'add', 'sim', '--url', peers.SPARKWING_CONTROLLER_URL, '--token', adminToken],
+        ...['--cache-url', peers.SPARKWING_CACHE_URL, '--logs-url', peers.SPARKWING_LOGS_URL],
+      ],
+      work,
+      env,
+    );
+    expect(added.code, added.stderr).toBe(0);
+  }, 120_000);
+
+  afterAll(async () => {
+    await Promise.all(procs.map((p) => p.stop(5_000)));
+    await kube?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('triggers hello from outside: runner Jobs shaped by the chart run it, logs stream back, exit 0', async () => {
+    const repo = join(dir, 'work', 'hello');
+    await helloCopy(repo);
+    const result = await cli(
+      ['pipeline', 'trigger', 'hello', '--profile', 'sim', '--follow-logs'],
+      repo,
+      env,
+    );
+    const output = `${result.stdout}\n${result.stderr}\n${procs
+      .map((p) => p.output())
+      .join('\n')
+      .slice(-4000)}`;
+    expect(result.code, output).toBe(0);
+    expect(result.stdout).toMatch(/run success/);
+    expect(result.stdout).toMatch(/lint │ lint:/);
+    const jobs = (await (await fetch(`${kube.url}/apis/batch/v1/namespaces/${NAMESPACE}/jobs`)).json()) as {
+      items: K8sObject[];
+    };
+    expect(jobs.items.length).toBeGreaterThanOrEqual(5);
+    for (const job of jobs.items) {
+      const pod = job.spec.template.spec;
+      const token = pod.containers[0].env.find((e: { name: string }) => e.name === 'SPARKWING_RUNNER_TOKEN');
+      // The runner token comes from the Secret the chart rendered, not from anything the test made.
+      expect(token?.valueFrom?.secretKeyRef).toEqual({
+        name: 'sparkwing-shared',
+        key: 'SPARKWING_RUNNER_TOKEN',
+      });
+      expect(pod.securityContext.runAsUser).toBe(10001);
+    }
+  });
+
+  it('runs broken to its failure: exit 1 and the reason', async () => {
+    const repo = join(dir, 'work', 'hello');
+    const result = await cli(
+      ['pipeline', 'trigger', 'broken', '--profile', 'sim', '--follow-logs'],
+      repo,
+      env,
+    );
+    expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(1);
+    expect(result.stdout).toMatch(/run failed/);
+    // The reason is the job's own: its exit code and stderr, streamed back from the runner pod.
+    expect(result.stdout).toMatch(/✗ test \(exit code 3\)/);
+    expect(result.stdout).toContain('FAIL greet: expected hello, got goodbye');
+  });
+});
