@@ -123,6 +123,25 @@ describe('the rendered chart runs pipelines (defaults only)', () => {
     }
   });
 
+  it('answers runs logs, runs list -o json and runs prune from outside', async () => {
+    const work = join(dir, 'work');
+    const listed = await cli(['runs', 'list', '-o', 'json', '--profile', 'sim'], work, env);
+    expect(listed.code, listed.stderr).toBe(0);
+    const page = JSON.parse(listed.stdout) as {
+      runs: Array<{ id: string; pipeline: string; status: string }>;
+    };
+    const hello = page.runs.find((r) => r.pipeline === 'hello');
+    expect(hello?.status).toBe('success');
+    const logs = await cli(['runs', 'logs', hello!.id, '--node', 'lint', '--profile', 'sim'], work, env);
+    expect(logs.code, logs.stderr).toBe(0);
+    expect(logs.stdout).toMatch(/lint:/);
+    const pruned = await cli(['runs', 'prune', '--run', hello!.id, '--profile', 'sim'], work, env);
+    expect(pruned.code, pruned.stderr).toBe(0);
+    expect(pruned.stdout).toMatch(/1 run\(s\) deleted/);
+    const gone = await cli(['runs', 'status', hello!.id, '--profile', 'sim'], work, env);
+    expect(gone.code).toBe(1);
+  });
+
   it('runs broken to its failure: exit 1 and the reason', async () => {
     const repo = join(dir, 'work', 'hello');
     const result = await cli(
