@@ -35,6 +35,8 @@ describe('the rendered chart runs pipelines (defaults only)', () => {
           ? { command: process.execPath, args: [RUNNER_BIN, ...argv.slice(1)] }
           : null,
       maxGraceSeconds: 1,
+      // Runner pods run as the uid the Job spec says (10001, as root in CI): HOME and /tmp must be writable.
+      runAsUser: true,
     });
     await applySecrets(kube.url, objects, NAMESPACE);
     const secrets = secretValues(objects);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeJobController } from './job-controller.js';
@@ -25,6 +25,8 @@ export interface FakeClusterOptions {
   allocatable?: NodeAllocatable;
   /** Whether the registry has an image (default: every image exists). */
   imageExists?: (image: string) => boolean;
+  /** Spawn containers as their runAsUser/runAsGroup/fsGroup when this process is root (default false). */
+  runAsUser?: boolean;
 }
 
 /** The fake cluster's state machines, independent of HTTP: store, Job controller, kubelet, garbage collector. */
@@ -46,12 +48,15 @@ export class FakeCluster {
   constructor(options: FakeClusterOptions = {}) {
     this.store = new ObjectStore(options.historyLimit);
     this.sandboxRoot = mkdtempSync(join(tmpdir(), 'fake-kube-'));
+    // Traversable (not listable) by the uids containers may run as.
+    chmodSync(this.sandboxRoot, 0o711);
     const recordEvent = this.recordEvent.bind(this);
     this.kubelet = new FakeKubelet(this.store, {
       sandboxRoot: this.sandboxRoot,
       recordEvent,
       allocatable: options.allocatable ?? DEFAULT_ALLOCATABLE,
       ...(options.imageExists ? { imageExists: options.imageExists } : {}),
+      ...(options.runAsUser ? { runAsUser: true } : {}),
       ...(options.resolveCommand ? { resolveCommand: options.resolveCommand } : {}),
       ...(options.baseEnv ? { baseEnv: options.baseEnv } : {}),
       ...(options.enforceMemoryLimits !== undefined

@@ -1,10 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync } from 'node:fs';
 import { constants } from 'node:os';
 import { join } from 'node:path';
 import { createMemoryCgroup, type MemoryCgroup, parseMemory } from './cgroup.js';
 import { mapPath, resolveContainerEnv, volumeDirs } from './container-env.js';
+import { asIdentity, identityOf } from './identity.js';
 import { imageNotFoundMessage, insufficientResources, type NodeAllocatable } from './node-fit.js';
 import { ContainerLog } from './pod-logs.js';
 import { containerStatus, setCondition } from './pod-status.js';
@@ -47,6 +48,8 @@ export interface KubeletOptions {
   allocatable: NodeAllocatable;
   /** Whether the registry has an image; a missing one fails ErrImagePull (NotFound) forever. */
   imageExists?: (image: string) => boolean;
+  /** Run containers as their securityContext runAsUser/runAsGroup/fsGroup (needs root; default false). */
+  runAsUser?: boolean;
   recordEvent: (
     involved: KubeObject,
     kind: string,
@@ -228,8 +231,12 @@ export class FakeKubelet {
   private spawnContainer(pod: Pod, runtime: Runtime, env: Record<string, string>): void {
     const container = pod.spec.containers[0]!;
     const mounts = volumeDirs(pod, runtime.sandboxDir);
-    mkdirSync(runtime.sandboxDir, { recursive: true });
-    for (const m of mounts) mkdirSync(m.dir, { recursive: true });
+    mkdirSync(runtime.sandboxDir, { recursive: true, mode: 0o755 });
+    // emptyDirs are world-writable, as the kubelet creates them, so any runAsUser can write there.
+    for (const m of mounts) {
+      mkdirSync(m.dir, { recursive: true });
+      chmodSync(m.dir, 0o777);
+    }
     const argv = [...(container.command ?? []), ...(container.args ?? [])];
     const resolver = this.options.resolveCommand ?? defaultResolver;
     const resolved =
@@ -246,16 +253,13 @@ export class FakeKubelet {
     if (limit !== undefined && this.options.enforceMemoryLimits !== false) {
       runtime.cgroup = createMemoryCgroup(`${pod.metadata.uid}-${randomBytes(3).toString('hex')}`, limit);
     }
+    const command = asIdentity(this.options.runAsUser ? identityOf(pod, container) : null, [
+      resolved.command,
+      ...resolved.args,
+    ]);
     const [file, ...args] = runtime.cgroup
-      ? [
-          '/bin/sh',
-          '-c',
-          'echo $$ > "$0" && exec "$@"',
-          runtime.cgroup.procsFile,
-          resolved.command,
-          ...resolved.args,
-        ]
-      : [resolved.command, ...resolved.args];
+      ? ['/bin/sh', '-c', 'echo $$ > "$0" && exec "$@"', runtime.cgroup.procsFile, ...command]
+      : command;
     const cwd = container.workingDir ? mapPath(container.workingDir, mounts) : runtime.sandboxDir;
     mkdirSync(cwd, { recursive: true });
     const child = spawn(file!, args, {
