@@ -1,15 +1,28 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type FakeKube, startFakeKube } from '@sparkwing/fake-kube';
+import { ControllerClient } from '@sparkwing/client';
+import { type FakeKube, memoryCgroupsWritable, startFakeKube } from '@sparkwing/fake-kube';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { find, type K8sObject, render, umbrellaChart } from '../charts/helm.js';
-import { cli, helloCopy } from '../suite/lib/helpers.js';
+import { cli, git, helloCopy } from '../suite/lib/helpers.js';
 import { freePort, type Proc, repoPath, startProc } from '../suite/lib/procs.js';
 import { applySecrets, resolvedEnv, secretValues } from './rendered.js';
 
 const NAMESPACE = 'sparkwing';
 const RUNNER_BIN = repoPath('services/runner/bin/sparkwing-runner.js');
+const LIMITS_PIPELINES = `import { pipeline } from '@sparkwing/sdk';
+
+export const huge = pipeline((p) => {
+  p.job('big', (ctx) => ctx.sh('echo never')).resources({ memory: '512Gi' });
+});
+
+export const hog = pipeline((p) => {
+  p.job('hog', (ctx) =>
+    ctx.exec('node', ['-e', 'const a = []; for (;;) a.push(Buffer.alloc(16 * 1024 * 1024, 1));']),
+  ).resources({ memory: '192Mi' });
+});
+`;
 
 /**
  * The chart's defaults, run: helm renders charts/sparkwing with no values at all, its Secrets go into the
@@ -25,10 +38,15 @@ describe('the rendered chart runs pipelines (defaults only)', () => {
   const procs: Proc[] = [];
   let env: Record<string, string>;
   let adminToken: string;
+  let controllerUrl: string;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'sparkwing-chart-run-'));
-    objects = await render(umbrellaChart);
+    // One documented value besides the defaults: controller.extraEnv shortens the Unschedulable grace (5m).
+    objects = await render(umbrellaChart, [
+      ...['--set', 'controller.extraEnv[0].name=SPARKWING_UNSCHEDULABLE_GRACE'],
+      ...['--set', 'controller.extraEnv[0].value=3s'],
+    ]);
     kube = await startFakeKube({
       resolveCommand: ({ argv }) =>
         argv[0] === 'sparkwing-runner'
@@ -72,6 +90,7 @@ describe('the rendered chart runs pipelines (defaults only)', () => {
       SPARKWING_RUNNER_CACHE_URL: peers.SPARKWING_CACHE_URL,
       SPARKWING_DISPATCHER_RESYNC_INTERVAL: '1s',
     });
+    controllerUrl = peers.SPARKWING_CONTROLLER_URL;
     adminToken = secrets.get('sparkwing-controller-secrets')?.SPARKWING_ADMIN_TOKEN ?? '';
     expect(adminToken).not.toBe('');
     const work = join(dir, 'work');
@@ -142,6 +161,33 @@ describe('the rendered chart runs pipelines (defaults only)', () => {
     expect(pruned.stdout).toMatch(/1 run\(s\) deleted/);
     const gone = await cli(['runs', 'status', hello!.id, '--profile', 'sim'], work, env);
     expect(gone.code).toBe(1);
+  });
+
+  it('fails a job larger than any node unschedulable after the grace, and an OOM-killed job oom_killed', async () => {
+    const repo = join(dir, 'work', 'limits');
+    mkdirSync(join(repo, '.sparkwing'), { recursive: true });
+    writeFileSync(
+      join(repo, '.sparkwing', 'sparkwing.yaml'),
+      'pipelines:\n  - name: huge\n    entrypoint: huge\n  - name: hog\n    entrypoint: hog\n',
+    );
+    writeFileSync(join(repo, '.sparkwing', 'limits.ts'), LIMITS_PIPELINES);
+    await git(repo, 'init', '-q', '-b', 'main');
+    await git(repo, 'add', '-A');
+    await git(repo, 'commit', '-q', '-m', 'limits');
+    const huge = await cli(['pipeline', 'trigger', 'huge', '--profile', 'sim', '-o', 'json'], repo, env);
+    expect(huge.code, `${huge.stdout}\n${huge.stderr}`).toBe(1);
+    const hugeEnd = JSON.parse(huge.stdout.trim().split('\n').at(-1)!);
+    const admin = new ControllerClient({ baseUrl: controllerUrl, token: adminToken });
+    const bigNode = (await admin.getRun(hugeEnd.run_id)).nodes.find((n) => n.id === 'big')!;
+    expect(bigNode.result?.failure_reason).toBe('unschedulable');
+    expect(bigNode.error).toContain('Insufficient memory');
+    if (!memoryCgroupsWritable()) return; // the OOM half needs a writable memory cgroup
+    const hog = await cli(['pipeline', 'trigger', 'hog', '--profile', 'sim', '-o', 'json'], repo, env);
+    expect(hog.code, `${hog.stdout}\n${hog.stderr}`).toBe(1);
+    const hogEnd = JSON.parse(hog.stdout.trim().split('\n').at(-1)!);
+    const hogNode = (await admin.getRun(hogEnd.run_id)).nodes.find((n) => n.id === 'hog')!;
+    expect(hogNode.result).toMatchObject({ failure_reason: 'oom_killed', exit_code: 137 });
+    expect(hogNode.death_log ?? '').not.toBe('');
   });
 
   it('runs broken to its failure: exit 1 and the reason', async () => {
