@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -147,5 +147,41 @@ describe('chart files', () => {
     expect(plain).toContain('kubectl -n sparkwing port-forward svc/sparkwing-web 3100:3100');
     const withIngress = await notes(['-f', join(umbrellaChart, 'ci/monitoring-ingress-values.yaml')]);
     expect(withIngress).toContain('https://ci.sparkwing.example.com/');
+  });
+});
+
+describe('one library chart holds the shared named templates', () => {
+  const library = join(umbrellaChart, 'charts', 'sparkwing-lib');
+  const templatesOf = (chart: string) =>
+    readdirSync(join(chart, 'templates')).map((f) => readFileSync(join(chart, 'templates', f), 'utf8'));
+
+  it('is a library chart every chart depends on, linked (not copied) into each component chart', () => {
+    expect(readFileSync(join(library, 'Chart.yaml'), 'utf8')).toMatch(/^type: library$/m);
+    for (const chart of [umbrellaChart, ...COMPONENTS.map(subchart)]) {
+      expect(readFileSync(join(chart, 'Chart.yaml'), 'utf8'), chart).toMatch(/- name: sparkwing-lib\n/);
+    }
+    for (const component of COMPONENTS) {
+      const link = join(subchart(component), 'charts', 'sparkwing-lib');
+      expect(lstatSync(link).isSymbolicLink(), component).toBe(true);
+      expect(realpathSync(link), component).toBe(realpathSync(library));
+    }
+  });
+
+  it('leaves no copy of the helpers in any chart: only the library defines sparkwing.* templates', () => {
+    for (const chart of [umbrellaChart, ...COMPONENTS.map(subchart)]) {
+      expect(existsSync(join(chart, 'templates', '_helpers.tpl')), chart).toBe(false);
+      for (const text of templatesOf(chart)) expect(text).not.toMatch(/define "sparkwing\./);
+    }
+    expect(templatesOf(library).join('\n')).toMatch(/define "sparkwing\.labels"/);
+  });
+
+  it('labels each component with its own chart name', async () => {
+    const objects = await render(umbrellaChart);
+    for (const component of COMPONENTS) {
+      const deployment = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === NAME[component]);
+      if (!deployment) continue; // registry lives in its own namespace but is a Deployment too
+      expect(deployment.metadata.labels?.['app.kubernetes.io/component'], component).toBe(component);
+      expect(deployment.metadata.labels?.['app.kubernetes.io/name'], component).toBe(NAME[component]);
+    }
   });
 });

@@ -107,7 +107,7 @@ describe('credentials', () => {
     for (const name of ['sparkwing-shared', 'sparkwing-controller-secrets']) {
       expect(find(objects, 'Secret', name).metadata.annotations?.['helm.sh/resource-policy']).toBe('keep');
     }
-    const template = readFileSync(join(subchart('controller'), 'templates/_helpers.tpl'), 'utf8');
+    const template = readFileSync(join(umbrellaChart, 'charts/sparkwing-lib/templates/_helpers.tpl'), 'utf8');
     expect(template).toContain('lookup "v1" "Secret"');
   });
 

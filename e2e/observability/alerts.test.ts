@@ -17,6 +17,9 @@ const REQUIRED = {
   SparkwingLogsFsyncSlow: 'sparkwing_logs_fsync_duration_seconds',
   // Issue 18: sustained warm-pool misses (builds running cold).
   SparkwingPvcPoolMisses: 'sparkwing_pvc_pool_misses_total',
+  // Issue 14: the dispatcher's spawn failures and image-pull failures.
+  SparkwingRunnerSpawnFailures: 'sparkwing_runner_spawn_failures_total',
+  SparkwingRunnerImagePullFailures: 'reason="image_pull"',
 };
 
 function promtool(...args: string[]): string {
@@ -31,7 +34,7 @@ describe('alert rules docs/prometheus/alerts.yml', () => {
   const rules = alertRules();
 
   it('pass promtool check rules', () => {
-    expect(promtool('check', 'rules', 'alerts.yml')).toMatch(/SUCCESS: 8 rules found/);
+    expect(promtool('check', 'rules', 'alerts.yml')).toMatch(/SUCCESS: 10 rules found/);
   });
 
   it('pass their promtool unit tests (alerts.test.yml)', () => {

@@ -30,7 +30,7 @@ describe('every PromQL expression in the dashboard, alerts and runbooks', () => 
   it('was found (dashboard, variables, alerts and runbooks all contribute)', () => {
     expect(dashboardExpressions().length).toBeGreaterThan(30);
     expect(dashboardVariableSelectors().length).toBe(2);
-    expect(alertExpressions().length).toBe(8);
+    expect(alertExpressions().length).toBe(10);
     expect(runbookExpressions().length).toBeGreaterThan(14);
   });
 

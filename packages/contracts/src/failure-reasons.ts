@@ -8,6 +8,8 @@ export const FAILURE_REASONS = [
   'runner_lease_expired',
   'verify',
   'logs_auth',
+  'image_pull',
+  'unschedulable',
 ] as const;
 export const failureReasonSchema = z.enum(FAILURE_REASONS);
 export type FailureReason = z.infer<typeof failureReasonSchema>;
@@ -56,5 +58,17 @@ export const FAILURE_REASON_HELP: Record<FailureReason, FailureReasonHelp> = {
     what: "The runner's log appends were rejected (401/403) by the logs service, so the node's output could not be stored.",
     action:
       "Check the runner token's logs.write scope; the run fails loud rather than reporting success with no output.",
+  },
+  image_pull: {
+    title: 'Image not pulled',
+    what: "The runner pod's image could not be pulled (wrong name or tag, missing pull Secret, registry down), so the node never started.",
+    action:
+      'Check the runner image and its pull Secrets (controller.dispatcher.runnerImage, global.image.pullSecrets) and the pod events.',
+  },
+  unschedulable: {
+    title: 'Not schedulable',
+    what: "No Kubernetes node could take the runner pod (its resources requests exceed every node's allocatable, or selectors and taints exclude them).",
+    action:
+      "Lower the job's resources() below the largest node, add a node that fits, or fix the dispatcher's nodeSelector/tolerations.",
   },
 };

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { claimDir } from './container-env.js';
 import { FakeJobController } from './job-controller.js';
 import { type CommandResolver, FakeKubelet } from './kubelet.js';
+import { DEFAULT_ALLOCATABLE, type NodeAllocatable } from './node-fit.js';
 import { ObjectStore } from './store.js';
 import { type KubeObject, now, type Pod, type ResourceKind } from './types.js';
 
@@ -21,6 +22,12 @@ export interface FakeClusterOptions {
   maxGraceSeconds?: number;
   /** Watch history kept for resume before 410 Gone (default 5000 events). */
   historyLimit?: number;
+  /** Capacity of the node (default 16 CPUs, 64Gi): pods requesting more stay Unschedulable. */
+  allocatable?: NodeAllocatable;
+  /** Whether the registry has an image (default: every image exists). */
+  imageExists?: (image: string) => boolean;
+  /** Spawn containers as their runAsUser/runAsGroup/fsGroup when this process is root (default false). */
+  runAsUser?: boolean;
 }
 
 /** The fake cluster's state machines, independent of HTTP: store, Job controller, kubelet, garbage collector. */
@@ -42,10 +49,15 @@ export class FakeCluster {
   constructor(options: FakeClusterOptions = {}) {
     this.store = new ObjectStore(options.historyLimit);
     this.sandboxRoot = mkdtempSync(join(tmpdir(), 'fake-kube-'));
+    // Traversable (not listable) by the uids containers may run as.
+    chmodSync(this.sandboxRoot, 0o711);
     const recordEvent = this.recordEvent.bind(this);
     this.kubelet = new FakeKubelet(this.store, {
       sandboxRoot: this.sandboxRoot,
       recordEvent,
+      allocatable: options.allocatable ?? DEFAULT_ALLOCATABLE,
+      ...(options.imageExists ? { imageExists: options.imageExists } : {}),
+      ...(options.runAsUser ? { runAsUser: true } : {}),
       ...(options.resolveCommand ? { resolveCommand: options.resolveCommand } : {}),
       ...(options.baseEnv ? { baseEnv: options.baseEnv } : {}),
       ...(options.enforceMemoryLimits !== undefined

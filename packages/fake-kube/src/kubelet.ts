@@ -1,10 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync } from 'node:fs';
 import { constants } from 'node:os';
 import { join } from 'node:path';
 import { createMemoryCgroup, type MemoryCgroup, parseMemory } from './cgroup.js';
 import { mapPath, resolveContainerEnv, volumeDirs } from './container-env.js';
+import { asIdentity, identityOf } from './identity.js';
+import { imageNotFoundMessage, insufficientResources, type NodeAllocatable } from './node-fit.js';
 import { ContainerLog } from './pod-logs.js';
 import { containerStatus, setCondition } from './pod-status.js';
 import { type RunningSidecar, sidecarsOf, startSidecars, stopSidecars } from './sidecars.js';
@@ -43,6 +45,12 @@ export interface KubeletOptions {
   maxGraceSeconds?: number;
   /** Delay between reporting ContainerCreating and starting the process. */
   startDelayMs?: number;
+  /** Capacity of the one node: pods requesting more stay Unschedulable. */
+  allocatable: NodeAllocatable;
+  /** Whether the registry has an image; a missing one fails ErrImagePull (NotFound) forever. */
+  imageExists?: (image: string) => boolean;
+  /** Run containers as their securityContext runAsUser/runAsGroup/fsGroup (needs root; default false). */
+  runAsUser?: boolean;
   recordEvent: (
     involved: KubeObject,
     kind: string,
@@ -145,13 +153,15 @@ export class FakeKubelet {
       p.status = { phase: 'Pending', qosClass: 'Burstable' };
     });
 
+    const tooBig = insufficientResources(pod, this.options.allocatable);
     while (!runtime.stopped) {
       const hold = this.scheduleHolds.find((h) => h.match(pod));
       // As the scheduler does, a pod whose PersistentVolumeClaim does not exist is not scheduled.
       const claim = (pod.spec.volumes ?? [])
         .map((v) => v.persistentVolumeClaim?.claimName)
         .find((name) => name && !this.store.get('persistentvolumeclaims', pod.metadata.namespace!, name));
-      const message = hold?.message ?? (claim ? `persistentvolumeclaim "${claim}" not found` : undefined);
+      const message =
+        tooBig ?? hold?.message ?? (claim ? `persistentvolumeclaim "${claim}" not found` : undefined);
       if (!message) break;
       this.update(pod, (p) => setCondition(p, 'PodScheduled', 'False', 'Unschedulable', message));
       await sleep(POLL_MS);
@@ -178,7 +188,10 @@ export class FakeKubelet {
     const image = pod.spec.containers[0]!.image ?? '';
     let pullFailed = false;
     while (!runtime.stopped) {
-      const hold = this.pullHolds.find((h) => h.match(image));
+      const missing = this.options.imageExists?.(image) === false;
+      const hold = missing
+        ? { reason: 'ErrImagePull', message: imageNotFoundMessage(image) }
+        : this.pullHolds.find((h) => h.match(image));
       if (!hold) break;
       const message = hold.message ?? `Back-off pulling image "${image}"`;
       if (!pullFailed)
@@ -238,8 +251,12 @@ export class FakeKubelet {
   private spawnContainer(pod: Pod, runtime: Runtime, env: Record<string, string>): void {
     const container = pod.spec.containers[0]!;
     const mounts = volumeDirs(pod, runtime.sandboxDir);
-    mkdirSync(runtime.sandboxDir, { recursive: true });
-    for (const m of mounts) mkdirSync(m.dir, { recursive: true });
+    mkdirSync(runtime.sandboxDir, { recursive: true, mode: 0o755 });
+    // emptyDirs are world-writable, as the kubelet creates them, so any runAsUser can write there.
+    for (const m of mounts) {
+      mkdirSync(m.dir, { recursive: true });
+      chmodSync(m.dir, 0o777);
+    }
     const argv = [...(container.command ?? []), ...(container.args ?? [])];
     const resolver = this.options.resolveCommand ?? defaultResolver;
     const sidecars = startSidecars({
@@ -271,16 +288,13 @@ export class FakeKubelet {
     if (limit !== undefined && this.options.enforceMemoryLimits !== false) {
       runtime.cgroup = createMemoryCgroup(`${pod.metadata.uid}-${randomBytes(3).toString('hex')}`, limit);
     }
+    const command = asIdentity(this.options.runAsUser ? identityOf(pod, container) : null, [
+      resolved.command,
+      ...resolved.args,
+    ]);
     const [file, ...args] = runtime.cgroup
-      ? [
-          '/bin/sh',
-          '-c',
-          'echo $$ > "$0" && exec "$@"',
-          runtime.cgroup.procsFile,
-          resolved.command,
-          ...resolved.args,
-        ]
-      : [resolved.command, ...resolved.args];
+      ? ['/bin/sh', '-c', 'echo $$ > "$0" && exec "$@"', runtime.cgroup.procsFile, ...command]
+      : command;
     const cwd = container.workingDir ? mapPath(container.workingDir, mounts) : runtime.sandboxDir;
     mkdirSync(cwd, { recursive: true });
     const child = spawn(file!, args, {

@@ -6,7 +6,11 @@ import { clients, job, until } from './helpers.js';
 let kube: FakeKube;
 let api: ReturnType<typeof clients>;
 beforeAll(async () => {
-  kube = await startFakeKube({ maxGraceSeconds: 1 });
+  kube = await startFakeKube({
+    maxGraceSeconds: 1,
+    allocatable: { cpu: '4', memory: '8Gi' },
+    imageExists: (image) => !image.startsWith('registry.test/missing/'),
+  });
   api = clients(kube);
 });
 afterAll(async () => kube.close());
@@ -195,6 +199,62 @@ describe('fake-kube through @kubernetes/client-node', () => {
     expect(evicted.status?.reason).toBe('Evicted');
     expect(evicted.status?.phase).toBe('Failed');
   });
+
+  it('leaves a pod larger than the node Unschedulable and fails pulling an image the registry lacks', async () => {
+    const big = job('too-big', 'sleep 30', { memory: '16Gi' });
+    await api.batch.createNamespacedJob({ namespace: ns, body: big });
+    const scheduled = await until(async () =>
+      (await podOf('too-big')).status?.conditions?.find((c) => c.type === 'PodScheduled'),
+    );
+    expect(scheduled).toMatchObject({ status: 'False', reason: 'Unschedulable' });
+    expect(scheduled.message).toContain('1 Insufficient memory');
+    expect((await podOf('too-big')).spec?.nodeName).toBeUndefined();
+
+    const missing = job('missing-image', 'sleep 30');
+    missing.spec!.template.spec!.containers[0]!.image = 'registry.test/missing/app:1';
+    await api.batch.createNamespacedJob({ namespace: ns, body: missing });
+    const waiting = await until(async () => {
+      const state = (await podOf('missing-image')).status?.containerStatuses?.[0]?.state?.waiting;
+      return state?.reason === 'ErrImagePull' ? state : undefined;
+    });
+    expect(waiting.message).toContain('registry.test/missing/app:1: not found');
+  });
+
+  it.runIf(process.getuid?.() === 0)(
+    'runs a container as its runAsUser/runAsGroup with fsGroup, HOME on a writable emptyDir',
+    async () => {
+      const asUser = await startFakeKube({ maxGraceSeconds: 1, runAsUser: true });
+      try {
+        const { batch, core } = clients(asUser);
+        const body = job(
+          'as-user',
+          'id -u; id -g; id -G; touch "$HOME/written" && echo home-ok; touch /root/x 2>/dev/null || echo root-denied',
+        );
+        const pod = body.spec!.template.spec!;
+        pod.securityContext = { runAsUser: 10001, runAsGroup: 10002, fsGroup: 10003 };
+        pod.volumes = [{ name: 'home', emptyDir: {} }];
+        pod.containers[0]!.volumeMounts = [{ name: 'home', mountPath: '/home/sparkwing' }];
+        pod.containers[0]!.env = [{ name: 'HOME', value: '/home/sparkwing' }];
+        await batch.createNamespacedJob({ namespace: ns, body });
+        const name = await until(
+          async () =>
+            (await core.listNamespacedPod({ namespace: ns, labelSelector: 'job-name=as-user' })).items.find(
+              (p) => p.status?.containerStatuses?.[0]?.state?.terminated,
+            )?.metadata?.name,
+        );
+        const log = await core.readNamespacedPodLog({ namespace: ns, name });
+        expect(log.split('\n').slice(0, 5)).toEqual([
+          '10001',
+          '10002',
+          '10002 10003',
+          'home-ok',
+          'root-denied',
+        ]);
+      } finally {
+        await asUser.close();
+      }
+    },
+  );
 
   it.runIf(memoryCgroupsWritable())(
     'enforces memory limits through a cgroup: a real OOM kill is OOMKilled, exit 137',

@@ -114,3 +114,26 @@ export function createMemoryCgroup(
   }
   return null;
 }
+
+/**
+ * The oom_kill counter of the cgroup this process runs in (a Kubernetes pod's, where the runner cannot create
+ * child cgroups: non-root, read-only cgroupfs), or null when unreadable. A rise while a node runs is evidence
+ * the kernel OOM killer acted on the node's processes under the container's limit.
+ */
+export function ownOomKillCounter(root = '/sys/fs/cgroup'): (() => number) | null {
+  const candidates: string[] = [];
+  const v1 = ownCgroupPath(1);
+  if (v1 !== null) candidates.push(join(root, 'memory', v1, 'memory.oom_control'));
+  const v2 = ownCgroupPath(2);
+  if (v2 !== null) {
+    candidates.push(join(root, v2, 'memory.events'), join(root, 'unified', v2, 'memory.events'));
+  }
+  for (const file of candidates) {
+    try {
+      if (readFileSync(file, 'utf8').includes('oom_kill')) return () => readCounter(file, 'oom_kill');
+    } catch {
+      // not this hierarchy
+    }
+  }
+  return null;
+}

@@ -11,7 +11,7 @@ import { Masker } from '@sparkwing/sdk';
 import { findPipeline, parseSparkwingConfig } from '@sparkwing/sdk/config';
 import { CICD, type Logger, nodeSpanAttributes, silentLogger, withRunSpan } from '@sparkwing/telemetry';
 import { type BinCache, bundlePipeline } from './bundle.js';
-import { createMemoryCgroup, type MemoryCgroup } from './cgroup.js';
+import { createMemoryCgroup, type MemoryCgroup, ownOomKillCounter } from './cgroup.js';
 import { classifyExit } from './classify.js';
 import { checkoutCode } from './code.js';
 import { Lease } from './lease.js';
@@ -159,6 +159,10 @@ async function executeNode(claim: ClaimResponse, deps: ExecutorDeps): Promise<No
           : `memory limit ${node.resources.memory} not enforced: no writable cgroup memory controller`,
       );
     }
+    // Without a node cgroup (a runner pod cannot create one), a rise of the container's own oom_kill
+    // counter while the node runs is the OOM evidence.
+    const ownOomKills = cgroup ? null : ownOomKillCounter();
+    const ownOomKillsBefore = ownOomKills?.() ?? 0;
     proc = new NodeProcess({
       bundlePath: bundle.path,
       task,
@@ -197,7 +201,7 @@ async function executeNode(claim: ClaimResponse, deps: ExecutorDeps): Promise<No
       exit,
       timedOut: exit.timedOut,
       cancelled: lease.cancelled,
-      oomKills: cgroup?.oomKills() ?? 0,
+      oomKills: cgroup ? cgroup.oomKills() : (ownOomKills?.() ?? 0) - ownOomKillsBefore,
       logsAuthFailed: shipper.authFailed,
     });
     Object.assign(execution, verdict);

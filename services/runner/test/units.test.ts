@@ -1,6 +1,7 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ownOomKillCounter } from '../src/cgroup.js';
 import { readAgentFile } from '../src/commands.js';
 import { resolveConfig, runnerEnvSchema, runnerFlagsSchema } from '../src/config.js';
 import { LogTail } from '../src/tail.js';
@@ -75,5 +76,27 @@ describe('runner configuration', () => {
     writeFileSync(bad, 'controller_url: http://127.0.0.1:8080\ntoken: t\nconcurency: 2\n');
     expect(() => readAgentFile(bad, undefined)).toThrow(/bad\.yaml/);
     expect(readAgentFile(undefined, dir)).toEqual({});
+  });
+});
+
+describe('own cgroup oom_kill counter (runner pods cannot create node cgroups)', () => {
+  it('reads the counter of the cgroup this process is in, live, and null when there is none', () => {
+    const root = tempDir('oom');
+    expect(ownOomKillCounter(root)).toBeNull();
+    const self = readFileSync('/proc/self/cgroup', 'utf8');
+    const v1 = /^\d+:memory:(.*)$/m.exec(self)?.[1];
+    const v2 = /^0::(.*)$/m.exec(self)?.[1] ?? '/';
+    const file =
+      v1 !== undefined ? join(root, 'memory', v1, 'memory.oom_control') : join(root, v2, 'memory.events');
+    mkdirSync(dirname(file), { recursive: true });
+    const counts = (n: number) =>
+      v1 !== undefined
+        ? `oom_kill_disable 0\nunder_oom 0\noom_kill ${n}\n`
+        : `low 0\nhigh 0\nmax 4\noom 1\noom_kill ${n}\n`;
+    writeFileSync(file, counts(2));
+    const counter = ownOomKillCounter(root);
+    expect(counter?.()).toBe(2);
+    writeFileSync(file, counts(5));
+    expect(counter?.()).toBe(5);
   });
 });

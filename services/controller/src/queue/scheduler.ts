@@ -6,8 +6,11 @@ import type { NodeRow } from './mappers.js';
 import { recordRunEndSpan } from './spans.js';
 import type { TxContext } from './tx.js';
 
-/** Failures the controller never retries: waiting longer for a runner would not help. */
-const NOT_RETRIED: ReadonlySet<FailureReason> = new Set(['queue_timeout']);
+/**
+ * Failures the controller never retries: waiting longer for a runner, or a new pod of the same image and
+ * requests, would not help.
+ */
+const NOT_RETRIED: ReadonlySet<FailureReason> = new Set(['queue_timeout', 'image_pull', 'unschedulable']);
 const TERMINAL: ReadonlySet<NodeStatus> = new Set(['success', 'failed', 'skipped', 'cancelled']);
 
 export function isTerminal(status: NodeStatus): boolean {

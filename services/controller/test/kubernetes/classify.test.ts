@@ -4,7 +4,7 @@ import { type KubeHarness, kubeHarness, NAMESPACE, sample, until } from './harne
 
 let h: KubeHarness;
 beforeAll(async () => {
-  h = await kubeHarness({ env: { SPARKWING_IMAGE_PULL_GRACE: '1500ms', SPARKWING_RUNNER_JOB_TTL: '4s' } });
+  h = await kubeHarness({ env: { SPARKWING_IMAGE_PULL_GRACE: '1500ms', SPARKWING_RUNNER_JOB_TTL: '10s' } });
   h.startDispatcher();
 });
 afterAll(async () => h?.close());
@@ -188,6 +188,7 @@ describe('kubernetes dispatcher through the fake cluster', () => {
       const plan = done.nodes.find((n) => n.id === '_plan')!;
       expect(plan.status).toBe('failed');
       expect(plan.error).toContain('registry.test/sparkwing/runner:0.1.0');
+      expect(plan.result?.failure_reason).toBe('image_pull');
       const text = await h.metricsText();
       expect(
         sample(text, 'sparkwing_runner_spawn_failures_total', { reason: 'image_pull' }),

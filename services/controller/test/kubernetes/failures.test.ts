@@ -4,7 +4,11 @@ import { type KubeHarness, kubeHarness, NAMESPACE, sample, until } from './harne
 let h: KubeHarness;
 beforeAll(async () => {
   // Short leases: a pod that waits longer than one must still start with a valid token.
-  h = await kubeHarness({ leaseMs: 3_000, env: { SPARKWING_RUNNER_DEADLINE_GRACE: '1s' } });
+  // The image pull grace stays at its 2m default: a missing image must fail without waiting for it.
+  h = await kubeHarness({
+    leaseMs: 3_000,
+    env: { SPARKWING_RUNNER_DEADLINE_GRACE: '1s', SPARKWING_UNSCHEDULABLE_GRACE: '8s' },
+  });
   h.startDispatcher();
 });
 afterAll(async () => h?.close());
@@ -69,6 +73,58 @@ describe('kubernetes dispatcher spawn failures and pending pods', () => {
     expect(sample(text, 'sparkwing_runner_health_checks_total', { result: 'fail' })).toBeGreaterThanOrEqual(
       1,
     );
+  });
+
+  it('fails a node whose pod no node can hold with unschedulable after the grace, deleting its Job', async () => {
+    // Requests larger than the fake node's allocatable (64Gi): the fake scheduler leaves it Pending.
+    const runId = await h.runWith([{ id: 'ok-huge', resources: { memory: '512Gi' } }]);
+    const done = await finishedRun(runId);
+    const node = done.nodes.find((n) => n.id === 'ok-huge')!;
+    expect(node.status).toBe('failed');
+    expect(node.attempt).toBe(1);
+    expect(node.result?.failure_reason).toBe('unschedulable');
+    expect(node.error).toMatch(
+      /could not be scheduled for \d+s: Unschedulable: 0\/1 nodes are available: 1 Insufficient memory/,
+    );
+    const text = await h.metricsText();
+    expect(
+      sample(text, 'sparkwing_runner_lifecycle_transitions_total', {
+        operation: 'finish',
+        outcome: 'unschedulable',
+        origin: 'unschedulable_grace',
+      }),
+    ).toBe(1);
+    await until(
+      async () =>
+        (
+          await h.batch.listNamespacedJob({
+            namespace: NAMESPACE,
+            labelSelector: `sparkwing.dev/run-id=${runId},sparkwing.dev/node-id=ok-huge`,
+          })
+        ).items.length === 0,
+    );
+  });
+
+  it('fails a node whose runner image does not exist with image_pull at once, not after the grace', async () => {
+    const release = h.kube.cluster.holdImagePull('registry.test/sparkwing/runner:0.1.0', {
+      reason: 'ErrImagePull',
+      message:
+        'rpc error: code = NotFound desc = failed to pull and unpack image "registry.test/sparkwing/runner:0.1.0": not found',
+    });
+    try {
+      const runId = await h.runWith([{ id: 'ok-unpulled' }]);
+      // The grace is 2m; the run ends well within `finishedRun`'s 30 s bound.
+      const done = await finishedRun(runId);
+      const plan = done.nodes.find((n) => n.id === '_plan')!;
+      expect(plan.status).toBe('failed');
+      expect(plan.result?.failure_reason).toBe('image_pull');
+      expect(plan.error).toContain(
+        'the runner image "registry.test/sparkwing/runner:0.1.0" could not be pulled: ErrImagePull',
+      );
+      expect(await spawnFailures('image_pull')).toBe(1);
+    } finally {
+      release();
+    }
   });
 
   it('counts a container that cannot start as container_create', async () => {

@@ -115,10 +115,52 @@ describe('runner job spec', () => {
       'SPARKWING_CACHE_URL',
       'SPARKWING_RUN_ID',
       'SPARKWING_NODE_ID',
+      'HOME',
       'SPARKWING_HOME',
       'SPARKWING_AGENT_TOKEN',
     ]);
     expect(job.spec?.template.spec?.securityContext?.runAsNonRoot).toBe(true);
+  });
+
+  it('runs as the runner image user with a writable HOME and /tmp under a read-only root', () => {
+    const job = buildJob(
+      'sw-x',
+      { runId: 'r', nodeId: 'n', attempt: 1, resources: {}, timeoutS: null },
+      parseKubernetesDispatchConfig({}),
+    );
+    const pod = job.spec!.template.spec!;
+    const container = pod.containers[0]!;
+    // The image's USER is 10001 and owns /home/sparkwing.
+    expect(pod.securityContext).toMatchObject({ runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001 });
+    expect(container.securityContext?.readOnlyRootFilesystem).toBe(true);
+    const env = Object.fromEntries((container.env ?? []).map((e) => [e.name, e.value]));
+    expect(env.HOME).toBe('/home/sparkwing');
+    expect(env.SPARKWING_HOME).toBe('/home/sparkwing/.sparkwing');
+    const emptyDirs = new Set((pod.volumes ?? []).filter((v) => v.emptyDir).map((v) => v.name));
+    const writable = (container.volumeMounts ?? [])
+      .filter((m) => emptyDirs.has(m.name))
+      .map((m) => m.mountPath);
+    expect(writable.sort()).toEqual(['/home/sparkwing', '/tmp']);
+  });
+
+  it('hands runner pods the runner token from the named Secret and key', () => {
+    const tokenEnv = (env: Record<string, string>) =>
+      buildJob(
+        'sw-x',
+        { runId: 'r', nodeId: 'n', attempt: 1, resources: {}, timeoutS: null },
+        parseKubernetesDispatchConfig(env),
+      ).spec!.template.spec!.containers[0]!.env?.find((e) => e.name === 'SPARKWING_RUNNER_TOKEN');
+    expect(tokenEnv({})).toBeUndefined();
+    expect(tokenEnv({ SPARKWING_RUNNER_TOKEN_SECRET: 'own' })?.valueFrom?.secretKeyRef).toEqual({
+      name: 'own',
+      key: 'token',
+    });
+    expect(
+      tokenEnv({
+        SPARKWING_RUNNER_TOKEN_SECRET: 'sparkwing-shared',
+        SPARKWING_RUNNER_TOKEN_SECRET_KEY: 'SPARKWING_RUNNER_TOKEN',
+      })?.valueFrom?.secretKeyRef,
+    ).toEqual({ name: 'sparkwing-shared', key: 'SPARKWING_RUNNER_TOKEN' });
   });
 
   it('rejects malformed config with a readable error', () => {

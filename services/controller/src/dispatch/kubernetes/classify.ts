@@ -2,7 +2,14 @@ import type { V1Pod } from '@kubernetes/client-node';
 
 /** What a runner pod's status means for its node. */
 export type PodVerdict =
-  | { kind: 'waiting'; reason: string; detail: string; stage: 'schedule' | 'pull' | 'config' | 'create' }
+  | {
+      kind: 'waiting';
+      reason: string;
+      detail: string;
+      stage: 'schedule' | 'pull' | 'config' | 'create';
+      /** A pull error no retry can fix (invalid name, image or tag that does not exist). */
+      permanent?: boolean;
+    }
   | { kind: 'running' }
   | { kind: 'succeeded' }
   | { kind: 'oom_killed'; exitCode: number; message: string }
@@ -10,6 +17,9 @@ export type PodVerdict =
   | { kind: 'exited'; exitCode: number; reason: string; signal?: number };
 
 const PULL_REASONS = new Set(['ImagePullBackOff', 'ErrImagePull', 'InvalidImageName', 'ErrImageNeverPull']);
+const PERMANENT_PULL_REASONS = new Set(['InvalidImageName', 'ErrImageNeverPull']);
+/** Registry answers meaning the image does not exist (containerd / CRI-O wording). */
+const MISSING_IMAGE = /not found|manifest unknown|name unknown|repository does not exist/i;
 const CONFIG_REASONS = new Set(['CreateContainerConfigError', 'CreateContainerError', 'RunContainerError']);
 
 /** Classifies a runner pod from its phase, conditions and the runner container's state. */
@@ -43,11 +53,15 @@ export function classifyPod(pod: V1Pod, containerName: string): PodVerdict {
       : CONFIG_REASONS.has(waiting.reason)
         ? 'config'
         : 'create';
+    const permanent =
+      stage === 'pull' &&
+      (PERMANENT_PULL_REASONS.has(waiting.reason) || MISSING_IMAGE.test(waiting.message ?? ''));
     return {
       kind: 'waiting',
       reason: waiting.reason,
       detail: waiting.message ? `${waiting.reason}: ${waiting.message}` : waiting.reason,
       stage,
+      ...(permanent ? { permanent } : {}),
     };
   }
   const unschedulable = status?.conditions?.find(

@@ -104,20 +104,28 @@ export const kubernetesEnvShape = {
   SPARKWING_RUNNER_LOGS_URL: z.url().default('http://sparkwing-logs.sparkwing.svc.cluster.local'),
   // Cache URL handed to runner pods.
   SPARKWING_RUNNER_CACHE_URL: z.url().default('http://sparkwing-cache.sparkwing.svc.cluster.local'),
-  // Existing Secret (key `token`) exposed to runner pods as SPARKWING_RUNNER_TOKEN. Workers need none (their
-  // node token reads their run and dependencies' outputs); leave unset so pipeline code in a pod holds no
-  // token that could claim other runs' nodes.
+  // Existing Secret exposed to runner pods as SPARKWING_RUNNER_TOKEN. Workers need none (their node token
+  // reads their run and dependencies' outputs); leave unset so pipeline code in a pod holds no token that
+  // could claim other runs' nodes.
   SPARKWING_RUNNER_TOKEN_SECRET: z.string().min(1).optional(),
-  // SPARKWING_HOME inside runner pods (an emptyDir is mounted there).
-  SPARKWING_RUNNER_HOME: z.string().startsWith('/').default('/sparkwing'),
+  // Key of that Secret (the chart's shared Secret stores it as SPARKWING_RUNNER_TOKEN).
+  SPARKWING_RUNNER_TOKEN_SECRET_KEY: z.string().min(1).default('token'),
+  // HOME of runner pods: an emptyDir is mounted there (npm, pip, git write to HOME; the root is read-only).
+  SPARKWING_RUNNER_HOME: z.string().startsWith('/').default('/home/sparkwing'),
+  // uid/gid runner pods run as: the runner image's user (its HOME is owned by it).
+  SPARKWING_RUNNER_UID: z.coerce.number().int().min(1).default(10001),
   // activeDeadlineSeconds = node timeout (or this default) + SPARKWING_RUNNER_DEADLINE_GRACE.
   SPARKWING_RUNNER_DEFAULT_TIMEOUT: duration('1h'),
   // Slack added to the node timeout for the Job's activeDeadlineSeconds (startup, upload of results).
   SPARKWING_RUNNER_DEADLINE_GRACE: duration('5m'),
   // ttlSecondsAfterFinished of runner Jobs: how long finished pods (and their logs) stay around.
   SPARKWING_RUNNER_JOB_TTL: duration('10m'),
-  // How long a pod may sit in ImagePullBackOff/ErrImagePull before its node fails.
+  // How long a pod may sit in ImagePullBackOff/ErrImagePull before its node fails (an image that does
+  // not exist or an invalid name fails at once).
   SPARKWING_IMAGE_PULL_GRACE: duration('2m'),
+  // How long a pod may stay Unschedulable (no node fits its requests, selectors or taints) before its
+  // node fails `unschedulable` instead of holding its lease until the deadline; leaves room for an autoscaler.
+  SPARKWING_UNSCHEDULABLE_GRACE: duration('5m'),
   // Interval of the relist (missed watch events), lease renewal of pending pods and the Job gauges.
   SPARKWING_DISPATCHER_RESYNC_INTERVAL: duration('15s'),
   ...dockerEnvShape,
@@ -144,12 +152,14 @@ export interface KubernetesDispatchConfig {
     logsUrl: string;
     cacheUrl: string;
     home: string;
-    runnerTokenSecret?: string;
+    runnerTokenSecret?: { name: string; key: string };
   };
+  runAsUser: number;
   defaultTimeoutMs: number;
   deadlineGraceMs: number;
   jobTtlMs: number;
   imagePullGraceMs: number;
+  unschedulableGraceMs: number;
   resyncIntervalMs: number;
   /** DinD wiring, registry and warm PVC pools (docs/docker-builds.md). */
   docker: DockerDispatchConfig;
@@ -174,12 +184,21 @@ export function toKubernetesDispatchConfig(env: KubernetesEnv): KubernetesDispat
       logsUrl: env.SPARKWING_RUNNER_LOGS_URL,
       cacheUrl: env.SPARKWING_RUNNER_CACHE_URL,
       home: env.SPARKWING_RUNNER_HOME,
-      ...(env.SPARKWING_RUNNER_TOKEN_SECRET ? { runnerTokenSecret: env.SPARKWING_RUNNER_TOKEN_SECRET } : {}),
+      ...(env.SPARKWING_RUNNER_TOKEN_SECRET
+        ? {
+            runnerTokenSecret: {
+              name: env.SPARKWING_RUNNER_TOKEN_SECRET,
+              key: env.SPARKWING_RUNNER_TOKEN_SECRET_KEY,
+            },
+          }
+        : {}),
     },
+    runAsUser: env.SPARKWING_RUNNER_UID,
     defaultTimeoutMs: env.SPARKWING_RUNNER_DEFAULT_TIMEOUT,
     deadlineGraceMs: env.SPARKWING_RUNNER_DEADLINE_GRACE,
     jobTtlMs: env.SPARKWING_RUNNER_JOB_TTL,
     imagePullGraceMs: env.SPARKWING_IMAGE_PULL_GRACE,
+    unschedulableGraceMs: env.SPARKWING_UNSCHEDULABLE_GRACE,
     resyncIntervalMs: env.SPARKWING_DISPATCHER_RESYNC_INTERVAL,
     docker,
   };

@@ -161,7 +161,7 @@ export class KubernetesDispatcher implements Dispatcher {
   private tick(): void {
     if (this.ctx.stopped) return;
     this.spawner.renewPendingLeases();
-    this.pods.checkImagePullGrace();
+    this.pods.checkSpawnGraces();
     if (this.ctx.now() - this.lastResync >= this.ctx.deps.config.resyncIntervalMs) {
       this.lastResync = this.ctx.now();
       this.ctx.track(this.reconciler.resync());

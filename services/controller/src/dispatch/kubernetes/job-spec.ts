@@ -104,18 +104,15 @@ export function buildJob(
     { name: ENV.cacheUrl, value: config.runnerEnv.cacheUrl },
     { name: ENV.runId, value: target.runId },
     { name: ENV.nodeId, value: target.nodeId },
-    { name: ENV.home, value: config.runnerEnv.home },
+    { name: 'HOME', value: config.runnerEnv.home },
+    { name: ENV.home, value: `${config.runnerEnv.home}/.sparkwing` },
     { name: ENV.agentToken, valueFrom: { secretKeyRef: { name, key: TOKEN_KEY } } },
     ...(config.runnerEnv.runnerTokenSecret
-      ? [
-          {
-            name: ENV.runnerToken,
-            valueFrom: { secretKeyRef: { name: config.runnerEnv.runnerTokenSecret, key: TOKEN_KEY } },
-          },
-        ]
+      ? [{ name: ENV.runnerToken, valueFrom: { secretKeyRef: config.runnerEnv.runnerTokenSecret } }]
       : []),
     ...docker.env,
   ];
+  const uid = config.runAsUser;
   const labels = labelsFor(target);
   return {
     apiVersion: 'batch/v1',
@@ -138,12 +135,17 @@ export function buildJob(
             : {}),
           securityContext: {
             runAsNonRoot: true,
-            runAsUser: 1000,
-            runAsGroup: 1000,
-            fsGroup: 1000,
+            runAsUser: uid,
+            runAsGroup: uid,
+            fsGroup: uid,
             seccompProfile: { type: 'RuntimeDefault' },
           },
-          volumes: [{ name: 'sparkwing-home', emptyDir: {} }, ...docker.volumes],
+          // The root filesystem is read-only: HOME and /tmp are the writable scratch of build tools.
+          volumes: [
+            { name: 'home', emptyDir: {} },
+            { name: 'tmp', emptyDir: {} },
+            ...docker.volumes,
+          ],
           ...(docker.initContainers.length > 0 ? { initContainers: docker.initContainers } : {}),
           containers: [
             {
@@ -154,7 +156,8 @@ export function buildJob(
               env,
               resources: { requests: resources, limits: resources },
               volumeMounts: [
-                { name: 'sparkwing-home', mountPath: config.runnerEnv.home },
+                { name: 'home', mountPath: config.runnerEnv.home },
+                { name: 'tmp', mountPath: '/tmp' },
                 ...docker.runnerMounts,
               ],
               securityContext: {

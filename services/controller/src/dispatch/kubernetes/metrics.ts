@@ -27,6 +27,7 @@ export const LIFECYCLE_OUTCOMES = {
   vanished: 'vanished',
   timeout: 'timeout',
   imagePull: 'image_pull',
+  unschedulable: 'unschedulable',
   leaseLost: 'lease_lost',
 } as const;
 export type LifecycleOutcome = (typeof LIFECYCLE_OUTCOMES)[keyof typeof LIFECYCLE_OUTCOMES];
@@ -40,6 +41,7 @@ export const LIFECYCLE_ORIGINS = {
   adopt: 'adopt',
   strandedReconcile: 'stranded_reconcile',
   imagePullGrace: 'image_pull_grace',
+  unschedulableGrace: 'unschedulable_grace',
   ttl: 'ttl',
   shutdown: 'shutdown',
   /** The warm pool's own upkeep (min size, reaping beyond max). */

@@ -7,7 +7,9 @@ import {
   LIFECYCLE_OPERATIONS as OP,
   LIFECYCLE_OUTCOMES as OUTCOME,
   type LifecycleOrigin,
+  type LifecycleOutcome,
   SPAWN_FAILURE_STAGES as STAGE,
+  type SpawnFailureStage,
 } from './metrics.js';
 import type { TrackedJob } from './tracked.js';
 
@@ -41,9 +43,15 @@ export class PodHandler {
       case 'waiting': {
         this.ctx.setDetail(t, verdict.detail);
         if (verdict.stage === 'pull') {
+          // A name that can never resolve fails at once; a transient pull error gets the grace period.
           t.pullSince ??= this.ctx.now();
           t.pullMessage = verdict.detail;
+          if (verdict.permanent) t.pullSince = -Infinity;
         } else t.pullSince = undefined;
+        if (verdict.reason === 'Unschedulable') {
+          t.unschedulableSince ??= this.ctx.now();
+          t.unschedulableMessage = verdict.detail;
+        } else t.unschedulableSince = undefined;
         const stage =
           verdict.stage === 'schedule' && verdict.reason === 'Unschedulable'
             ? STAGE.podSchedule
@@ -58,6 +66,7 @@ export class PodHandler {
       }
       case 'running':
         t.pullSince = undefined;
+        t.unschedulableSince = undefined;
         if (!t.started) {
           t.started = true;
           this.ctx.setDetail(t, null);
@@ -146,26 +155,61 @@ export class PodHandler {
     this.lostOrTimedOut(t, origin, `runner pod ${t.podName ?? t.jobName} vanished before reporting a result`);
   }
 
-  checkImagePullGrace(): void {
+  /** Fails nodes whose pod could not pull its image or be scheduled for longer than allowed. */
+  checkSpawnGraces(): void {
     const now = this.ctx.now();
+    const { imagePullGraceMs, unschedulableGraceMs } = this.ctx.deps.config;
     for (const t of this.ctx.tracked.values()) {
-      if (t.finished || t.deleting || t.pullSince === undefined) continue;
-      if (now - t.pullSince < this.ctx.deps.config.imagePullGraceMs) continue;
-      t.finished = true;
-      t.deleting = { since: now, reason: 'image_pull' };
-      this.ctx.metrics.observeSpawnFailure(STAGE.imagePull, t.image);
-      this.ctx.transition(OP.finish, OUTCOME.imagePull, ORIGIN.imagePullGrace, t.createdAt, t.image);
-      this.ctx.deps.queue.failNode(t.runId, t.nodeId, t.attempt, {
-        error: `the runner image "${t.image}" could not be pulled for ${Math.round((now - t.pullSince) / 1000)}s: ${t.pullMessage ?? 'ImagePullBackOff'}`,
-      });
-      this.ctx.log.warn('runner image pull failed past the grace period', {
-        job: t.jobName,
-        image: t.image,
-        run_id: t.runId,
-        node_id: t.nodeId,
-      });
-      this.ctx.track(this.ctx.deleteJob(t.jobName));
+      if (t.finished || t.deleting) continue;
+      if (t.pullSince !== undefined && now - t.pullSince >= imagePullGraceMs) {
+        const waited = Number.isFinite(t.pullSince) ? ` for ${Math.round((now - t.pullSince) / 1000)}s` : '';
+        this.abandon(t, {
+          reason: 'image_pull',
+          stage: STAGE.imagePull,
+          outcome: OUTCOME.imagePull,
+          origin: ORIGIN.imagePullGrace,
+          error: `the runner image "${t.image}" could not be pulled${waited}: ${t.pullMessage ?? 'ImagePullBackOff'}`,
+        });
+      } else if (t.unschedulableSince !== undefined && now - t.unschedulableSince >= unschedulableGraceMs) {
+        this.abandon(t, {
+          reason: 'unschedulable',
+          stage: null,
+          outcome: OUTCOME.unschedulable,
+          origin: ORIGIN.unschedulableGrace,
+          error: `runner pod ${t.podName ?? t.jobName} could not be scheduled for ${Math.round((now - t.unschedulableSince) / 1000)}s: ${t.unschedulableMessage ?? 'Unschedulable'}`,
+        });
+      }
     }
+  }
+
+  /** Fails the node with a spawn-time reason and deletes its Job (the pod never ran). */
+  private abandon(
+    t: TrackedJob,
+    how: {
+      reason: 'image_pull' | 'unschedulable';
+      stage: SpawnFailureStage | null;
+      outcome: LifecycleOutcome;
+      origin: LifecycleOrigin;
+      error: string;
+    },
+  ): void {
+    const now = this.ctx.now();
+    t.finished = true;
+    t.deleting = { since: now, reason: how.reason };
+    if (how.stage) this.ctx.metrics.observeSpawnFailure(how.stage, t.image);
+    this.ctx.transition(OP.finish, how.outcome, how.origin, t.createdAt, t.image);
+    this.ctx.deps.queue.failNode(t.runId, t.nodeId, t.attempt, {
+      failure_reason: how.reason,
+      error: how.error,
+    });
+    this.ctx.log.warn('runner pod abandoned before it started', {
+      job: t.jobName,
+      image: t.image,
+      reason: how.reason,
+      run_id: t.runId,
+      node_id: t.nodeId,
+    });
+    this.ctx.track(this.ctx.deleteJob(t.jobName));
   }
 
   /** `timeout` when the Job hit its activeDeadlineSeconds, `agent_lost` otherwise. */

@@ -15,11 +15,14 @@ export interface TrackedJob {
   /** First time the pod was seen in an image pull failure; cleared when pulling recovers. */
   pullSince?: number;
   pullMessage?: string;
+  /** First time the pod was seen Unschedulable; cleared once it is scheduled. */
+  unschedulableSince?: number;
+  unschedulableMessage?: string;
   /** Lease expiry as last granted, for renewal while the pod is pending. */
   leaseExpiresAt: number;
   /** Spawn-failure stages already counted for this Job. */
   countedStages: Set<string>;
   lastDetail?: string | null;
-  /** Set when the dispatcher deleted the Job (cancel, image pull grace). */
-  deleting?: { since: number; reason: 'cancel' | 'image_pull' | 'stranded' };
+  /** Set when the dispatcher deleted the Job (cancel, image pull or scheduling failure). */
+  deleting?: { since: number; reason: 'cancel' | 'image_pull' | 'unschedulable' | 'stranded' };
 }
