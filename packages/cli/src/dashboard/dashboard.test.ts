@@ -62,8 +62,10 @@ describe('sparkwing dashboard', { timeout: 120_000 }, () => {
 
     await followsAnotherProcess(first.url);
 
-    const status = await sparkwing(['dashboard', 'status', '--json']);
+    const status = await sparkwing(['dashboard', 'status', '-o', 'json']);
     expect(JSON.parse(status.stdout)).toMatchObject({ running: true, pid: first.pid, answering: true });
+    const legacy = await sparkwing(['dashboard', 'status', '--json']);
+    expect(JSON.parse(legacy.stdout)).toEqual(JSON.parse(status.stdout));
 
     const again = await sparkwing(['dashboard', 'start', '--port', '0']);
     expect(again.stdout).toContain(`stopped the previous dashboard (pid ${first.pid})`);
