@@ -6,11 +6,11 @@
 #
 # `scripts/test.sh` runs with a small slice of the suite (the setup is what differs on a fresh machine;
 # the whole suite already ran before this step). Each command is bounded by QUICKSTART_TIMEOUT seconds.
-# Env: QUICKSTART_TIMEOUT (default 1500), QUICKSTART_TESTS (vitest filter, default the dashboard test).
+# Env: QUICKSTART_TIMEOUT (default 2700), QUICKSTART_TESTS (vitest filter, default the dashboard test).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$PWD
-TIMEOUT=${QUICKSTART_TIMEOUT:-1500}
+TIMEOUT=${QUICKSTART_TIMEOUT:-2700}
 TESTS=${QUICKSTART_TESTS:-packages/cli/src/dashboard/dashboard.test.ts}
 START=$SECONDS
 log() { printf '[quick-start %4ds] %s\n' "$((SECONDS - START))" "$*"; }

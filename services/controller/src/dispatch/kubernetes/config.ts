@@ -1,7 +1,6 @@
-import { durationSchema } from '@sparkwing/contracts';
+import { durationSetting as duration } from '@sparkwing/contracts';
 import { z } from 'zod';
 
-const duration = (fallback: string) => z.string().default(fallback).pipe(durationSchema);
 const list = z
   .string()
   .default('')
