@@ -30,6 +30,8 @@ export interface ControllerOptions {
   webhookSecret?: string;
   /** Accept `local_path` triggers (local mode). Default false. */
   allowLocalPath?: boolean;
+  /** Local mode: the actor recorded on `local_path` triggers (the OS user) instead of the token's name. */
+  localActor?: string;
   settings?: Partial<QueueSettings>;
   /** Sweep period in ms (default 5000). */
   sweepIntervalMs?: number;
@@ -88,6 +90,7 @@ export function createController(options: ControllerOptions): Controller {
     signingKey,
     webhookSecret: options.webhookSecret,
     allowLocalPath: options.allowLocalPath ?? false,
+    localActor: options.localActor,
     version: CONTROLLER_VERSION,
     cacheUrl: options.cacheUrl,
     logsUrl: options.logsUrl,
