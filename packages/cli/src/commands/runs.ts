@@ -81,7 +81,7 @@ async function followLogs(
 }
 
 /** Opens the local store, or the controller of `--profile`, runs `body`, and explains API errors. */
-async function withBackend(
+export async function withBackend(
   paths: CliPaths,
   opts: Common,
   runId: string | undefined,
