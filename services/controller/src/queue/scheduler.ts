@@ -8,11 +8,8 @@ import type { TxContext } from './tx.js';
 
 /** Failures the controller never retries: waiting longer for a runner would not help. */
 const NOT_RETRIED: ReadonlySet<FailureReason> = new Set(['queue_timeout']);
-const TERMINAL: ReadonlySet<NodeStatus> = new Set(['success', 'failed', 'skipped', 'cancelled']);
-
-export function isTerminal(status: NodeStatus): boolean {
-  return TERMINAL.has(status);
-}
+// The one terminal-status set lives in contracts; re-exported under the name the queue modules use.
+export { isTerminalNodeStatus as isTerminal } from '@sparkwing/contracts';
 
 export interface Failure {
   failureReason?: FailureReason | null;
