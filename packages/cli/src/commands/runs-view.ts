@@ -31,7 +31,7 @@ export function statusText(detail: RunDetail): string {
     const reason = node.result?.failure_reason ? `  ${node.result.failure_reason}` : '';
     const took = elapsedMs(node);
     const timing = (took === null ? '' : formatDuration(took)).padEnd(8);
-    out += `  ${node.id.padEnd(20)} ${node.status.padEnd(10)} ${timing}${attempt}${reason}`.trimEnd() + '\n';
+    out += `${`  ${node.id.padEnd(20)} ${node.status.padEnd(10)} ${timing}${attempt}${reason}`.trimEnd()}\n`;
   }
   return out;
 }
