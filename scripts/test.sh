@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Sets up a fresh machine (system packages, dependencies, build) and runs the whole test suite once.
+# Arguments, if any, go to vitest (e.g. a test file) to run part of the suite after the same setup.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -15,9 +16,10 @@ apt_ensure docker docker.io
 apt_ensure docker-registry docker-registry
 apt_ensure busybox busybox-static
 install_and_build
-pnpm_cmd exec biome ci . --reporter=summary
+phase "lint (biome ci)" pnpm_cmd exec biome ci . --reporter=summary
 mkdir -p test-artifacts
+say "test suite (vitest run $*)"
 status=0
-pnpm_cmd exec vitest run || status=$?
+pnpm_cmd exec vitest run "$@" || status=$?
 node scripts/test-summary.mjs test-artifacts/vitest.json
 exit "$status"

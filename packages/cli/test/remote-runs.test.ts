@@ -25,18 +25,34 @@ describe('sparkwing runs against the local store', () => {
       expect.objectContaining({ id: runId, pipeline: 'broken', status: 'failed' }),
     ]);
 
+    const table = await sparkwing(['runs', 'list'], env);
+    const [header, row] = table.stdout.split('\n');
+    expect(header).toMatch(/^ID\s+PIPELINE\s+STATUS\s+CREATED\s+DURATION\s+REASON$/);
+    expect(row).toMatch(new RegExp(`^${runId}\\s+broken\\s+failed\\s+\\S+Z\\s+\\d`));
+    // Columns line up under their names.
+    expect(row!.indexOf('broken')).toBe(header!.indexOf('PIPELINE'));
+    expect(row!.indexOf('failed')).toBe(header!.indexOf('STATUS'));
+
     const status = await sparkwing(['runs', 'status', runId], env);
-    expect(status.stdout).toMatch(/prepare\s+success/);
-    expect(status.stdout).toMatch(/test\s+failed/);
+    expect(status.stdout).toMatch(/prepare\s+success\s+\d+(\.\d)?m?s/);
+    expect(status.stdout).toMatch(/test\s+failed\s+\d+(\.\d)?m?s/);
 
     const errors = await sparkwing(['runs', 'errors', runId], env);
     expect(errors.code).toBe(0);
     expect(errors.stdout).toContain('✗ test (exit code 3)');
-    expect(errors.stdout).toContain('reason: none (the command failed)');
+    expect(errors.stdout).toContain(
+      'reason: the command itself failed (exit code 3), no infrastructure cause found: see the log tail',
+    );
+    expect(errors.stdout).not.toContain('reason: none');
     expect(errors.stdout).toContain('FAIL greet: expected hello, got goodbye');
 
     const logs = await sparkwing(['runs', 'logs', runId, '--node', 'test'], env);
     expect(logs.stdout).toContain('running 3 tests');
+    const all = await sparkwing(['runs', 'logs', runId], env);
+    const prefixed = all.stdout.trim().split('\n');
+    expect(prefixed).toContain(`${'test'.padEnd(7)} │ running 3 tests`);
+    // Every node's lines start in the same column, whatever the node id's length.
+    expect(new Set(prefixed.map((line) => line.indexOf('│'))).size).toBe(1);
     const followed = await sparkwing(
       ['runs', 'logs', runId, '--node', 'test', '--follow', '-o', 'json'],
       env,
@@ -67,6 +83,12 @@ describe('sparkwing runs against the local store', () => {
   });
 
   it('prunes a run with its logs (dry run keeps it)', async () => {
+    const recent = await sparkwing(['runs', 'prune', '--older-than', '30d', '--dry-run'], env);
+    expect(recent.code, recent.stderr).toBe(0);
+    expect(recent.stdout).toBe('0 run(s) would be deleted\n');
+    const bad = await sparkwing(['runs', 'prune', '--older-than', '30 parsecs'], env);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--older-than: invalid duration "30 parsecs"');
     const dry = await sparkwing(['runs', 'prune', '--older-than', '0s', '--dry-run'], env);
     expect(dry.stdout).toContain(`would delete   ${runId}`);
     expect((await sparkwing(['runs', 'status', runId], env)).code).toBe(0);

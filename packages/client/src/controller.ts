@@ -106,6 +106,11 @@ export class ControllerClient {
     return this.http.call('POST', '/api/v1/runners/heartbeat', { body, schema: okSchema });
   }
 
+  /** Signs a drained runner off so the runner list does not show it as lost. */
+  removeRunner(runnerId: string) {
+    return this.http.call('DELETE', `/api/v1/runners/${encodeURIComponent(runnerId)}`, { schema: okSchema });
+  }
+
   /** Long-polls for work; `null` when nothing matched within `wait_ms`. */
   claim(body: ClaimRequest, signal?: AbortSignal) {
     return this.http.callOrEmpty('POST', '/api/v1/nodes/claim', {

@@ -11,9 +11,24 @@ describe('durations', () => {
     expect(parseDuration('5m')).toBe(300_000);
     expect(parseDuration('1h')).toBe(3_600_000);
     expect(parseDuration('1m30s')).toBe(90_000);
+    expect(parseDuration('30d')).toBe(30 * 86_400_000);
+    expect(parseDuration('2w')).toBe(14 * 86_400_000);
+    expect(parseDuration('1.5h')).toBe(5_400_000);
+    expect(parseDuration('1h 30m')).toBe(5_400_000);
   });
   it('rejects anything else with a readable message', () => {
-    for (const bad of ['', '5', 'five minutes', '5d', '-1s']) {
+    for (const bad of [
+      '',
+      ' ',
+      '5',
+      'five minutes',
+      '-1s',
+      '5x',
+      '5m banana',
+      '1m30',
+      '1,000s',
+      'Infinitys',
+    ]) {
       expect(() => parseDuration(bad)).toThrow(/invalid duration/);
     }
   });

@@ -1,4 +1,5 @@
-import { durationMs as parseDuration } from './duration.js';
+// The zod-free entry: this module is compiled into every pipeline bundle.
+import { parseDuration } from '@sparkwing/contracts/duration';
 import type { JobContext } from './context.js';
 import { PipelineError } from './errors.js';
 

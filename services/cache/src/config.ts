@@ -1,18 +1,5 @@
-import { parseDuration } from '@sparkwing/contracts';
+import { durationSetting as duration } from '@sparkwing/contracts';
 import { z } from 'zod';
-
-const duration = (fallback: string) =>
-  z
-    .string()
-    .default(fallback)
-    .transform((value, ctx) => {
-      try {
-        return parseDuration(value);
-      } catch (error) {
-        ctx.addIssue({ code: 'custom', message: (error as Error).message });
-        return z.NEVER;
-      }
-    });
 
 const bytes = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 

@@ -1,9 +1,7 @@
-import { durationSchema } from '@sparkwing/contracts';
+import { durationSetting as duration } from '@sparkwing/contracts';
 import { z } from 'zod';
 import { kubernetesEnvShape } from './dispatch/kubernetes/config.js';
 import type { GithubCredentials } from './triggers/github-auth.js';
-
-const duration = (fallback: string) => z.string().default(fallback).pipe(durationSchema);
 
 /** Every environment variable the controller reads; parsed once in main.ts. */
 export const configSchema = z.object({

@@ -36,6 +36,8 @@ export interface ControllerOptions {
   forkSecretPipelines?: string[];
   /** Accept `local_path` triggers (local mode). Default false. */
   allowLocalPath?: boolean;
+  /** Local mode: the actor recorded on `local_path` triggers (the OS user) instead of the token's name. */
+  localActor?: string;
   settings?: Partial<QueueSettings>;
   /** Sweep period in ms (default 5000). */
   sweepIntervalMs?: number;
@@ -118,6 +120,7 @@ export function createController(options: ControllerOptions): Controller {
     repoSource,
     reportStatuses: statuses !== null,
     allowLocalPath: options.allowLocalPath ?? false,
+    localActor: options.localActor,
     version: CONTROLLER_VERSION,
     cacheUrl: options.cacheUrl,
     logsUrl: options.logsUrl,

@@ -30,6 +30,8 @@ export interface ControllerDeps {
   reportStatuses: boolean;
   /** Accept `local_path` on triggers (local mode only). */
   allowLocalPath: boolean;
+  /** Local mode: the person at the keyboard, recorded as the actor of `local_path` triggers. */
+  localActor?: string;
   version: string;
   cacheUrl?: string;
   logsUrl?: string;

@@ -360,11 +360,17 @@ describe('runs API', () => {
     expect(local).toMatchObject({ status: 400 });
     expect(local.message).toContain('local_path');
     h.close();
-    h = harness({ allowLocalPath: true });
+    h = harness({ allowLocalPath: true, localActor: 'ada' });
     const { run_id } = await h.admin.trigger({ pipeline: 'p', local_path: '/src' });
     expect((await h.admin.getRun(run_id)).run).toMatchObject({
       local_path: '/src',
-      trigger: { kind: 'local' },
+      trigger: { kind: 'local', actor: 'ada' },
+    });
+    // Only local triggers name the local user; an API trigger names its token.
+    const api = await h.admin.trigger({ pipeline: 'p' });
+    expect((await h.admin.getRun(api.run_id)).run.trigger).toMatchObject({
+      kind: 'api',
+      actor: 'admin (seed)',
     });
   });
 

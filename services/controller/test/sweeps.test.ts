@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { claimOrThrow, errorOf, type Harness, harness, plannedRun } from './helpers.js';
+import { ADMIN, claimOrThrow, errorOf, type Harness, harness, plannedRun } from './helpers.js';
 
 let h: Harness;
 afterEach(() => h?.close());
@@ -32,6 +32,30 @@ describe('sweeps', () => {
     expect((await h.admin.listRunners()).runners[0]).toMatchObject({ state: 'lost', current_nodes: [] });
     const metrics = await (await h.req('GET', '/metrics')).text();
     expect(metrics).toContain('sparkwing_recoveries_total{kind="agent_lost",service="controller"} 1');
+  });
+
+  it('forgets a runner that signs off cleanly, never while it holds a node', async () => {
+    h = harness();
+    const run = await plannedRun(h, [{ id: 'a' }]);
+    await beat('r1');
+    await beat('r2');
+    const a = await claimOrThrow(h, { runner_id: 'r1' });
+    const runner = h.client(h.token(['nodes.claim'], 'runner'));
+    const busy = await errorOf(runner.removeRunner('r1'));
+    expect(busy).toMatchObject({ status: 409, code: 'conflict' });
+    expect(busy.message).toContain(`${run}/a`);
+    expect(await runner.removeRunner('r2')).toEqual({ runner_id: 'r2', removed: true });
+    expect(await runner.removeRunner('r2')).toEqual({ runner_id: 'r2', removed: false });
+    const reader = h.client(h.token(['runs.read']));
+    expect((await errorOf(reader.removeRunner('r1'))).message).toContain('nodes.claim');
+    await h.admin.startNode(run, 'a', a.lease.token, { runner_id: 'r1' });
+    await h.admin.finishNode(run, 'a', a.lease.token, { outcome: 'success' });
+    expect(await runner.removeRunner('r1')).toEqual({ runner_id: 'r1', removed: true });
+    h.clock.advance(10 * MIN);
+    expect((await h.admin.listRunners()).runners).toEqual([]);
+    const tooLong = await h.req('DELETE', `/api/v1/runners/${'x'.repeat(201)}`, { token: ADMIN });
+    expect(tooLong.status).toBe(400);
+    expect(((await tooLong.json()) as { error: { code: string } }).error.code).toBe('validation_failed');
   });
 
   it('reclaims a lapsed lease of a live runner as runner_lease_expired and re-queues it', async () => {

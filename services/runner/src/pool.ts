@@ -120,6 +120,10 @@ export function startPool(options: PoolOptions): Pool {
     while (running.size > 0) await Promise.all([...running]);
     clearInterval(beat);
     gauges();
+    // A drained runner signs off; otherwise it would be listed as lost once its heartbeats stop.
+    await options.controller
+      .removeRunner(options.runnerId)
+      .catch((error: Error) => logger.warn('runner sign-off failed', { error: error.message }));
   })();
 
   return {

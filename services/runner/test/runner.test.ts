@@ -167,10 +167,14 @@ describe('sparkwing-runner against real controller, logs and cache processes', (
       if (detail.nodes.find((node) => node.id === 'nap')?.status === 'running') break;
       await new Promise((r) => setTimeout(r, 50));
     }
+    const runnerId = (await stack.admin.getRun(first)).nodes.find((node) => node.id === 'nap')!.runner_id!;
+    expect((await stack.admin.listRunners()).runners.map((r) => r.runner_id)).toContain(runnerId);
     const exited = stopProcess(runner.proc, 'SIGTERM');
     while (!runner.output().includes('draining')) await new Promise((r) => setTimeout(r, 20));
     const second = await trigger('sleepy');
     expect(await exited).toBe(0);
+    // It signed off on the way out, so it is not listed (and never turns "lost").
+    expect((await stack.admin.listRunners()).runners.map((r) => r.runner_id)).not.toContain(runnerId);
     expect((await stack.admin.getRun(first)).run.status).toBe('success');
     const queued = await stack.admin.getRun(second);
     expect(queued.run.status).toBe('queued');

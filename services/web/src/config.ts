@@ -1,14 +1,5 @@
-import { parseDuration } from '@sparkwing/contracts';
+import { durationSetting } from '@sparkwing/contracts';
 import { z } from 'zod';
-
-const durationMs = z.string().transform((value, ctx) => {
-  try {
-    return parseDuration(value);
-  } catch (error) {
-    ctx.addIssue({ code: 'custom', message: (error as Error).message });
-    return z.NEVER;
-  }
-});
 
 export const configSchema = z.object({
   /** Port to listen on; 0 picks a free one and logs it. */
@@ -24,7 +15,7 @@ export const configSchema = z.object({
   /** Secret that signs session cookies and derives CSRF tokens; at least 32 characters. */
   SPARKWING_SESSION_SECRET: z.string().min(32, 'must be at least 32 characters'),
   /** Lifetime of a signed-in session, e.g. `12h`. */
-  SPARKWING_WEB_SESSION_TTL: durationMs.default(12 * 3_600_000),
+  SPARKWING_WEB_SESSION_TTL: durationSetting('12h'),
   /** Mark the session cookie `Secure` (set when the dashboard is served over HTTPS). */
   SPARKWING_WEB_SECURE_COOKIE: z.enum(['true', 'false']).default('false'),
   /** Directory holding the built browser app; defaults to the one shipped in this package. */

@@ -200,7 +200,8 @@ describe('dashboard in Chromium', () => {
     expect(Number(await mem.getAttribute('data-peak'))).toBe(Math.max(...memValues));
     expect(Number(await mem.getAttribute('data-avg'))).toBeCloseTo(mean(memValues), 3);
     expect(await mem.textContent()).toContain('peak 1010 MiB');
-    await page.locator('[data-testid="resources"] > summary').click();
+    // Expanded by default: the charts show without a click.
+    expect(await page.getByTestId('resources').getAttribute('open')).not.toBeNull();
     await page.locator('svg.chart-cpu path.line').waitFor();
     expect(await page.locator('svg.chart-mem path.line').count()).toBe(1);
     expect(await page.locator('svg.chart-mem .limit text').textContent()).toBe('limit 1.0 GiB');

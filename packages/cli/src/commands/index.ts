@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
+import { registerAdminCommands } from './admin.js';
 import { cliPaths } from './context.js';
 import { registerPipelineCommands } from './pipeline.js';
 import { registerProfileCommands } from './profile.js';
 import { registerRunsCommands } from './runs.js';
 
-/** Registers `profile`, `pipeline` and `runs` (the commands that reach a controller). */
+/** Registers `profile`, `pipeline`, `runs`, `tokens` and `secrets` (the commands that reach a controller). */
 export function registerRemoteCommands(program: Command): void {
   let memo: ReturnType<typeof cliPaths> | undefined;
   const paths = () => {
@@ -14,4 +15,5 @@ export function registerRemoteCommands(program: Command): void {
   registerProfileCommands(program, paths);
   registerPipelineCommands(program, paths);
   registerRunsCommands(program, paths);
+  registerAdminCommands(program, paths);
 }

@@ -1,12 +1,41 @@
-import { FAILURE_REASON_HELP, formatDuration, type Run, type RunDetail } from '@sparkwing/contracts';
+import {
+  elapsedMs,
+  FAILURE_REASON_HELP,
+  formatDuration,
+  type Run,
+  type RunDetail,
+} from '@sparkwing/contracts';
+
+function runRow(cells: {
+  id: string;
+  pipeline: string;
+  status: string;
+  created: string;
+  took: string;
+  reason: string;
+  trigger: string;
+}) {
+  const { id, pipeline, status, created, took, reason, trigger } = cells;
+  return `${id.padEnd(28)} ${pipeline.padEnd(16)} ${status.padEnd(10)} ${created.padEnd(24)}  ${took.padEnd(8)} ${reason.padEnd(20)} ${trigger}`.trimEnd();
+}
+
+/** The column names above `runs list` lines. */
+export const RUNS_HEADER = `${runRow({
+  id: 'ID',
+  pipeline: 'PIPELINE',
+  status: 'STATUS',
+  created: 'CREATED',
+  took: 'DURATION',
+  reason: 'REASON',
+  trigger: 'TRIGGER',
+})}\n`;
 
 export function runLine(run: Run): string {
   const took = run.duration_ms === null ? '' : formatDuration(run.duration_ms);
-  const reason = run.failure_reason ? `  ${run.failure_reason}` : '';
-  const source = run.trigger.event
-    ? `  [${run.trigger.event}${run.git?.branch ? ` ${run.git.branch}` : ''}]`
-    : '';
-  return `${run.id.padEnd(28)} ${run.pipeline.padEnd(16)} ${run.status.padEnd(10)} ${run.created_at}  ${took}${reason}${source}\n`;
+  // Runs from events show the event and branch they ran for.
+  const trigger = run.trigger.event ? `${run.trigger.event}${run.git?.branch ? ` ${run.git.branch}` : ''}` : '';
+  const reason = run.failure_reason ?? '';
+  return `${runRow({ id: run.id, pipeline: run.pipeline, status: run.status, created: run.created_at, took, reason, trigger })}\n`;
 }
 
 export function statusText(detail: RunDetail): string {
@@ -25,7 +54,9 @@ export function statusText(detail: RunDetail): string {
   for (const node of detail.nodes) {
     const attempt = node.retries > 0 ? ` attempt ${node.attempt}/${node.retries + 1}` : '';
     const reason = node.result?.failure_reason ? `  ${node.result.failure_reason}` : '';
-    out += `  ${node.id.padEnd(20)} ${node.status.padEnd(10)}${attempt}${reason}\n`;
+    const took = elapsedMs(node);
+    const timing = (took === null ? '' : formatDuration(took)).padEnd(8);
+    out += `${`  ${node.id.padEnd(20)} ${node.status.padEnd(10)} ${timing}${attempt}${reason}`.trimEnd()}\n`;
   }
   return out;
 }
@@ -63,7 +94,8 @@ export function errorsText(detail: RunDetail, errors: NodeError[]): string {
     out += `✗ ${item.node_id}${item.exit_code === null ? '' : ` (exit code ${item.exit_code})`}\n`;
     if (item.help)
       out += `  reason: ${item.failure_reason} (${item.help.title})\n  ${item.help.what}\n  what to do: ${item.help.action}\n`;
-    else out += '  reason: none (the command failed)\n';
+    else
+      out += `  reason: the command itself failed${item.exit_code === null ? '' : ` (exit code ${item.exit_code})`}, no infrastructure cause found: see the log tail\n`;
     if (item.error) out += `  error: ${item.error}\n`;
     const tail = item.logs.trim();
     if (tail)
@@ -81,4 +113,11 @@ export function errorsText(detail: RunDetail, errors: NodeError[]): string {
   const skipped = detail.nodes.filter((node) => node.status === 'skipped').map((node) => node.id);
   if (skipped.length) out += `skipped: ${skipped.join(', ')}\n`;
   return out;
+}
+
+/** `node │ ` before each log line when several nodes interleave, padded so the lines start in one column. */
+export function logPrefix(nodes: string[]): (nodeId: string) => string {
+  if (nodes.length < 2) return () => '';
+  const width = Math.max(...nodes.map((id) => id.length));
+  return (nodeId) => `${nodeId.padEnd(width)} │ `;
 }

@@ -19,7 +19,7 @@ import {
   withExamples,
 } from './context.js';
 import { prune } from './runs-prune.js';
-import { errorsText, nodeErrors, runLine, statusText } from './runs-view.js';
+import { errorsText, logPrefix, nodeErrors, RUNS_HEADER, runLine, statusText } from './runs-view.js';
 
 interface Common {
   profile?: string;
@@ -82,7 +82,7 @@ async function followLogs(
 }
 
 /** Opens the local store, or the controller of `--profile`, runs `body`, and explains API errors. */
-async function withBackend(
+export async function withBackend(
   paths: CliPaths,
   opts: Common,
   runId: string | undefined,
@@ -153,7 +153,7 @@ export function registerRunsCommands(program: Command, paths: () => CliPaths): v
           });
           if (opts.output === 'json') printJson(page);
           else if (page.runs.length === 0) process.stdout.write(`no runs (${backend.label})\n`);
-          else for (const run of page.runs) process.stdout.write(runLine(run));
+          else process.stdout.write(RUNS_HEADER + page.runs.map(runLine).join(''));
           return 0;
         });
       },
@@ -190,10 +190,11 @@ export function registerRunsCommands(program: Command, paths: () => CliPaths): v
             `run ${runId} has no node "${opts.node}" (nodes: ${detail.nodes.map((node) => node.id).join(', ')})`,
           );
         }
+        const prefix = logPrefix(nodes);
         const emit = (nodeId: string, record: LogRecord) => {
           if (opts.output === 'json')
             process.stdout.write(`${JSON.stringify({ node_id: nodeId, ...record })}\n`);
-          else process.stdout.write(`${nodes.length > 1 ? `${nodeId} │ ` : ''}${record.msg}\n`);
+          else process.stdout.write(`${prefix(nodeId)}${record.msg}\n`);
         };
         if (opts.follow) {
           await followLogs(backend, runId, nodes, emit);

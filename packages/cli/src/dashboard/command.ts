@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { outputOption } from '../commands/context.js';
 import { DEFAULT_DASHBOARD_PORT } from './files.js';
 import { dashboardStatus, startDashboard, stopDashboard } from './start.js';
 
@@ -55,11 +56,13 @@ export function registerDashboardCommand(program: Command, options: DashboardCom
   dashboard
     .command('status')
     .description('show whether the dashboard is running and where')
-    .option('--json', 'print the status as JSON')
+    .addOption(outputOption())
+    // The spelling before `-o json` became the CLI-wide one; kept so existing scripts keep working.
+    .addOption(new Option('--json').hideHelp())
     .addOption(homeOption())
-    .action(async (opts: { json?: boolean; home?: string }) => {
+    .action(async (opts: { output: string; json?: boolean; home?: string }) => {
       const status = await dashboardStatus(homeOf(opts.home));
-      if (opts.json) process.stdout.write(`${JSON.stringify(status)}\n`);
+      if (opts.output === 'json' || opts.json) process.stdout.write(`${JSON.stringify(status)}\n`);
       else if (!status.running)
         process.stdout.write('dashboard is not running (start it with `sparkwing dashboard start`)\n');
       else {

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -65,10 +65,15 @@ describe('sparkwing dashboard', { timeout: 120_000 }, () => {
     expect(anonymous.status).toBe(401);
     expect(await anonymous.json()).toMatchObject({ error: { code: expect.any(String) } });
     const runs = (await (await fetch(`${first.url}/api/v1/runs`)).json()) as {
-      runs: { id: string; pipeline: string; status: string }[];
+      runs: { id: string; pipeline: string; status: string; trigger: { actor: string | null } }[];
     };
     const hello = runs.runs.find((r) => r.pipeline === 'hello');
     expect(hello?.status).toBe('success');
+    // The run is the user's, not the generated admin token's.
+    expect(hello?.trigger.actor).toBe(userInfo().username);
+    // The run's in-process runner signed off when it finished: nothing is left to turn "lost".
+    const runners = (await (await fetch(`${first.url}/api/v1/runners`)).json()) as { runners: unknown[] };
+    expect(runners.runners).toEqual([]);
     const stream = await fetch(`${first.url}/api/v1/logs/${hello!.id}/lint/stream`);
     const text = await stream.text();
     expect(text).toContain('id: 1');
@@ -76,8 +81,10 @@ describe('sparkwing dashboard', { timeout: 120_000 }, () => {
 
     await followsAnotherProcess(first.url);
 
-    const status = await sparkwing(['dashboard', 'status', '--json']);
+    const status = await sparkwing(['dashboard', 'status', '-o', 'json']);
     expect(JSON.parse(status.stdout)).toMatchObject({ running: true, pid: first.pid, answering: true });
+    const legacy = await sparkwing(['dashboard', 'status', '--json']);
+    expect(JSON.parse(legacy.stdout)).toEqual(JSON.parse(status.stdout));
 
     const again = await sparkwing(['dashboard', 'start', '--port', '0']);
     expect(again.stdout).toContain(`stopped the previous dashboard (pid ${first.pid})`);

@@ -1,4 +1,10 @@
-import { FAILURE_REASON_HELP, formatDuration, type RunDetail, type RunNode } from '@sparkwing/contracts';
+import {
+  elapsedMs as nodeDuration,
+  FAILURE_REASON_HELP,
+  formatDuration,
+  type RunDetail,
+  type RunNode,
+} from '@sparkwing/contracts';
 
 export interface Reporter {
   /** `via`: `in-process`, or `dashboard <url>` when the running dashboard carried the run. */
@@ -9,12 +15,6 @@ export interface Reporter {
   /** A ready node this machine's labels cannot satisfy: it will wait until its queue timeout. */
   unclaimable(node: RunNode, labels: string[]): void;
   finished(detail: RunDetail): void;
-}
-
-function nodeDuration(node: RunNode): number | null {
-  if (!node.started_at) return null;
-  const end = node.finished_at ? Date.parse(node.finished_at) : Date.now();
-  return end - Date.parse(node.started_at);
 }
 
 const MARK: Record<string, string> = {

@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { ControllerClient, type FetchLike } from '@sparkwing/client';
 import { type ControllerApp, createController } from '@sparkwing/controller';
 import { createLogsService, introspectWithController, type LogsApp } from '@sparkwing/logs';
@@ -28,6 +29,16 @@ export interface LocalStack {
   close(): Promise<void>;
 }
 
+/** Who runs `sparkwing run` here: the actor of local runs. */
+function localUser(): string | undefined {
+  try {
+    return userInfo().username;
+  } catch {
+    // No passwd entry for this uid (some containers).
+    return process.env.USER || undefined;
+  }
+}
+
 /** Base URLs the in-process apps are addressed with; nothing listens on them. */
 export const LOCAL_CONTROLLER_URL = 'http://sparkwing-controller.local';
 export const LOCAL_LOGS_URL = 'http://sparkwing-logs.local';
@@ -41,7 +52,13 @@ export async function openLocalStack(options: LocalStackOptions): Promise<LocalS
   const logger = options.logger ?? silentLogger;
   // Two `sparkwing run`s on a fresh home would otherwise race the database migrations.
   const controller = await withHomeLock(options.home, () =>
-    createController({ dataDir: options.home, allowLocalPath: true, logger, logsUrl: LOCAL_LOGS_URL }),
+    createController({
+      dataDir: options.home,
+      allowLocalPath: true,
+      localActor: localUser(),
+      logger,
+      logsUrl: LOCAL_LOGS_URL,
+    }),
   );
   if (!controller.adminToken) {
     controller.close();

@@ -1,4 +1,4 @@
-import type { NodeAttempt, Run, RunNode } from '@sparkwing/contracts';
+import { isTerminalNodeStatus, type NodeAttempt, type Run, type RunNode } from '@sparkwing/contracts';
 import type { nodeAttempts, nodes, runs } from '../db/schema.js';
 
 export type RunRow = typeof runs.$inferSelect;
@@ -56,10 +56,8 @@ export function toAttempt(row: AttemptRow): NodeAttempt {
   };
 }
 
-const TERMINAL = new Set(['success', 'failed', 'skipped', 'cancelled']);
-
 export function toNode(row: NodeRow, attempts: AttemptRow[]): RunNode {
-  const terminal = TERMINAL.has(row.status);
+  const terminal = isTerminalNodeStatus(row.status);
   return {
     id: row.nodeId,
     run_id: row.runId,

@@ -1,5 +1,6 @@
-import type { RunnerHeartbeatRequest } from '@sparkwing/contracts';
-import { runners } from '../db/schema.js';
+import { ApiError, type RunnerHeartbeatRequest } from '@sparkwing/contracts';
+import { and, eq, inArray } from 'drizzle-orm';
+import { nodes, runners } from '../db/schema.js';
 import type { QueueCore } from './core.js';
 
 /** Records a runner's heartbeat (labels, version, capacity may change between heartbeats). */
@@ -17,5 +18,27 @@ export function recordRunnerHeartbeat(core: QueueCore, body: RunnerHeartbeatRequ
       .onConflictDoUpdate({ target: runners.runnerId, set: values })
       .run();
     return { lastSeen: ctx.now };
+  });
+}
+
+/**
+ * Forgets a runner that is shutting down cleanly, so it is not listed as lost once its heartbeats stop.
+ * 409 while it still holds claimed or running nodes; false when it was not known.
+ */
+export function removeRunner(core: QueueCore, runnerId: string): boolean {
+  return core.write((ctx) => {
+    const held = ctx.tx
+      .select({ runId: nodes.runId, nodeId: nodes.nodeId })
+      .from(nodes)
+      .where(and(eq(nodes.runnerId, runnerId), inArray(nodes.status, ['claimed', 'running'])))
+      .all();
+    if (held.length > 0) {
+      const list = held.map((n) => `${n.runId}/${n.nodeId}`).join(', ');
+      throw new ApiError(
+        'conflict',
+        `runner "${runnerId}" still holds ${list}; finish or release them first`,
+      );
+    }
+    return ctx.tx.delete(runners).where(eq(runners.runnerId, runnerId)).run().changes > 0;
   });
 }

@@ -11,11 +11,8 @@ import type { TxContext } from './tx.js';
  * requests, would not help.
  */
 const NOT_RETRIED: ReadonlySet<FailureReason> = new Set(['queue_timeout', 'image_pull', 'unschedulable']);
-const TERMINAL: ReadonlySet<NodeStatus> = new Set(['success', 'failed', 'skipped', 'cancelled']);
-
-export function isTerminal(status: NodeStatus): boolean {
-  return TERMINAL.has(status);
-}
+// The one terminal-status set lives in contracts; re-exported under the name the queue modules use.
+export { isTerminalNodeStatus as isTerminal } from '@sparkwing/contracts';
 
 export interface Failure {
   failureReason?: FailureReason | null;

@@ -23,7 +23,7 @@ import { type ActiveNode, listActiveNodes, listReadyNodes, type ReadyNode } from
 import { EventBus, type QueueEvents } from './events.js';
 import * as nodeOps from './node-ops.js';
 import * as reads from './reads.js';
-import { recordRunnerHeartbeat } from './runners-ops.js';
+import { recordRunnerHeartbeat, removeRunner } from './runners-ops.js';
 import * as runOps from './runs-ops.js';
 import { type QueueGauges, refreshGauges, type SweepReport, sweep } from './sweeps.js';
 import { ClaimWaiters } from './waiters.js';
@@ -187,6 +187,9 @@ export class QueueService {
 
   recordRunnerHeartbeat(body: RunnerHeartbeatRequest): { lastSeen: number } {
     return recordRunnerHeartbeat(this.core, body);
+  }
+  removeRunner(runnerId: string): boolean {
+    return removeRunner(this.core, runnerId);
   }
   listRunners(): Runner[] {
     return reads.listRunners(this.core);

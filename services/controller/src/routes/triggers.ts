@@ -16,6 +16,8 @@ export function triggerRoutes(deps: ControllerDeps) {
       );
     }
     const auth = c.get('auth');
+    // In local mode every trigger uses the generated admin token; the run belongs to the user who ran it.
+    const actor = body.local_path && deps.localActor ? deps.localActor : auth.principal.name;
     const result = deps.queue.trigger({
       pipeline: body.pipeline,
       args: body.args,
@@ -23,7 +25,7 @@ export function triggerRoutes(deps: ControllerDeps) {
       uploadRef: body.upload_ref,
       localPath: body.local_path,
       idempotencyKey: body.idempotency_key,
-      trigger: { kind: body.local_path ? 'local' : 'api', event: null, actor: auth.principal.name },
+      trigger: { kind: body.local_path ? 'local' : 'api', event: null, actor },
     });
     return c.json({ run_id: result.runId }, 202);
   });

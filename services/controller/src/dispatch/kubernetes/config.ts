@@ -1,4 +1,4 @@
-import { durationSchema } from '@sparkwing/contracts';
+import { durationSetting as duration } from '@sparkwing/contracts';
 import { z } from 'zod';
 import {
   type DockerDispatchConfig,
@@ -7,7 +7,6 @@ import {
   toDockerDispatchConfig,
 } from './docker-config.js';
 
-const duration = (fallback: string) => z.string().default(fallback).pipe(durationSchema);
 const list = z
   .string()
   .default('')

@@ -1,14 +1,8 @@
-import { isTerminalNodeStatus, type RunNode } from '@sparkwing/contracts';
+import { elapsedMs as elapsed, isTerminalNodeStatus, type RunNode } from '@sparkwing/contracts';
 import { formatDuration } from '../lib/format.js';
 import { Chips, ReasonBadge, ReasonBanner, StatusBadge, Time } from './bits.js';
 import { LogView } from './log-view.js';
 import { ResourcesPanel } from './resources.js';
-
-function elapsed(node: { started_at: string | null; finished_at: string | null }): number | null {
-  if (!node.started_at) return null;
-  const end = node.finished_at ? new Date(node.finished_at).getTime() : Date.now();
-  return end - new Date(node.started_at).getTime();
-}
 
 /** Everything about one job: why it failed and what to do, attempts, steps, resources and its log. */
 export function NodePanel({ node }: { node: RunNode }) {

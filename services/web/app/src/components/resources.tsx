@@ -25,7 +25,7 @@ function quantity(parse: (text: string) => number, text: string | undefined): nu
   }
 }
 
-/** Collapsible CPU and memory charts; peak and average sit in the always-visible summary line. */
+/** CPU and memory charts, open by default; peak and average sit in the always-visible summary line. */
 export function ResourcesPanel({
   runId,
   nodeId,
@@ -49,7 +49,7 @@ export function ResourcesPanel({
   const cpuLimit = quantity(parseCpuQuantity, limits.cpu);
   const memLimit = quantity(parseMemoryQuantity, limits.memory);
   return (
-    <details className="panel resources" data-testid="resources">
+    <details className="panel resources" data-testid="resources" open>
       <summary>
         <span className="panel-title">Resources</span>
         {points.length > 0 ? (

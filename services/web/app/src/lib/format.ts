@@ -1,3 +1,5 @@
+import { elapsedMs, formatDuration as formatMs } from '@sparkwing/contracts';
+
 const UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
   ['year', 365 * 86_400_000],
   ['month', 30 * 86_400_000],
@@ -22,14 +24,10 @@ export function absoluteTime(iso: string): string {
   return absolute.format(new Date(iso));
 }
 
+/** The CLI's format (850ms, 1.5s, 4m05s, 1h02m), or a dash when there is nothing to measure. */
 export function formatDuration(ms: number | null): string {
   if (ms === null || !Number.isFinite(ms)) return '—';
-  if (ms < 1_000) return `${Math.round(ms)}ms`;
-  const s = Math.round(ms / 1_000);
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m ${s % 60}s`;
-  return `${Math.floor(m / 60)}h ${m % 60}m`;
+  return formatMs(ms);
 }
 
 export function formatBytes(bytes: number): string {
@@ -57,5 +55,5 @@ export function runElapsed(
   now = Date.now(),
 ): number | null {
   if (run.duration_ms !== null) return run.duration_ms;
-  return run.started_at ? now - new Date(run.started_at).getTime() : null;
+  return elapsedMs({ started_at: run.started_at, finished_at: null }, now);
 }
