@@ -13,7 +13,6 @@ import { QueueService } from './queue/service.js';
 import { SecretStore } from './secret-store.js';
 import { Sweeper } from './sweeper.js';
 import { StatusReporter, type StatusReporterOptions } from './triggers/github-status.js';
-import { createTriggerMetrics } from './triggers/metrics.js';
 import { CacheRepoSource, type RepoSource, unavailableRepoSource } from './triggers/repo-source.js';
 import { ScheduleRunner } from './triggers/schedules.js';
 import { CONTROLLER_VERSION } from './version.js';
@@ -93,7 +92,7 @@ export function createController(options: ControllerOptions): Controller {
   const secrets = new SecretStore(db, clock, secretKey);
   const queue = new QueueService({ db, metrics, signingKey, settings: options.settings, clock, logger });
   const sweeper = new Sweeper(queue, options.sweepIntervalMs ?? 5_000, logger);
-  const triggerMetrics = createTriggerMetrics(metrics.registry);
+  const triggerMetrics = metrics.triggers;
   const repoSource =
     options.repoSource ??
     (options.cacheUrl

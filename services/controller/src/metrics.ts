@@ -1,5 +1,6 @@
 import { createServiceRegistry, type ServiceRegistry } from '@sparkwing/telemetry';
 import { Counter, Gauge, Histogram } from 'prom-client';
+import { createTriggerMetrics, type TriggerMetrics } from './triggers/metrics.js';
 
 /** Label values; never run, node, runner or token ids. */
 export const CLAIM_OUTCOMES = { claimed: 'claimed', empty: 'empty', error: 'error' } as const;
@@ -38,6 +39,8 @@ export interface ControllerMetrics extends ServiceRegistry {
   webhookDeliveries: Counter<'event' | 'outcome'>;
   recoveries: Counter<'kind'>;
   oldestReadyAge: Gauge<string>;
+  /** Schedules and GitHub commit statuses (docs/triggers.md). */
+  triggers: TriggerMetrics;
 }
 
 /** The controller's own registry: the shared HTTP families plus seed 000 and dispatch (seed 003) families. */
@@ -46,6 +49,7 @@ export function createControllerMetrics(options: { defaultMetrics?: boolean } = 
   const registers = [base.registry];
   return {
     ...base,
+    triggers: createTriggerMetrics(base.registry),
     runsTotal: new Counter({
       name: 'sparkwing_runs_total',
       help: 'Runs that reached a terminal state, by pipeline and status',

@@ -6,10 +6,19 @@ import {
   type PipelineEntry,
   parseScheduleEntry,
   parseSparkwingConfig,
+  type SparkwingConfig,
   scheduleEntries,
 } from '@sparkwing/sdk/config';
 import type { Command } from 'commander';
 import { action, outputOption, printJson, withExamples } from './context.js';
+
+/** Reads and strictly parses `<dir>/.sparkwing/sparkwing.yaml`; a ConfigError names what is wrong. */
+export function loadSparkwingConfig(dir: string): { file: string; config: SparkwingConfig } {
+  const file = join(resolve(dir), '.sparkwing', 'sparkwing.yaml');
+  if (!existsSync(file))
+    throw new ConfigError(file, null, null, 'not found (is --dir a sparkwing repository?)');
+  return { file, config: parseSparkwingConfig(readFileSync(file, 'utf8'), file) };
+}
 
 /** One line per trigger of a pipeline, as the controller will read them. */
 function describeTriggers(entry: PipelineEntry, now: number): string[] {
@@ -43,10 +52,7 @@ export function registerPipelineLint(pipeline: Command): void {
     ['sparkwing pipeline lint', 'sparkwing pipeline lint --dir ../app -o json'],
   ).action(
     action(async (opts: { dir: string; output: string }) => {
-      const file = join(resolve(opts.dir), '.sparkwing', 'sparkwing.yaml');
-      if (!existsSync(file))
-        throw new ConfigError(file, null, null, 'not found (is --dir a sparkwing repository?)');
-      const config = parseSparkwingConfig(readFileSync(file, 'utf8'), file);
+      const { file, config } = loadSparkwingConfig(opts.dir);
       const now = Date.now();
       if (opts.output === 'json') {
         printJson({

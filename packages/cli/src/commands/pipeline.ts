@@ -7,7 +7,7 @@ import { jsonReporter, terminalReporter } from '../local/render.js';
 import { cacheClient, describeClientError, openBackend } from '../remote/backend.js';
 import { followRun } from '../remote/follow.js';
 import { uploadWorkingTree } from '../remote/upload.js';
-import { registerPipelineLint } from './pipeline-lint.js';
+import { loadSparkwingConfig, registerPipelineLint } from './pipeline-lint.js';
 import {
   action,
   CliFailure,
@@ -51,10 +51,7 @@ export function registerPipelineCommands(program: Command, paths: () => CliPaths
     ['sparkwing pipeline list -o json'],
   ).action(
     action(async (opts: { dir: string; output: string }) => {
-      const file = join(resolve(opts.dir), '.sparkwing', 'sparkwing.yaml');
-      if (!existsSync(file))
-        throw new ConfigError(file, null, null, 'not found (is --dir a sparkwing repository?)');
-      const config = parseSparkwingConfig(readFileSync(file, 'utf8'), file);
+      const { config } = loadSparkwingConfig(opts.dir);
       if (opts.output === 'json')
         printJson({ pipelines: config.pipelines, defaults: config.defaults ?? null });
       else

@@ -6,6 +6,7 @@ import type { Db } from '../db/open.js';
 import { type CommitState, commitStatuses, runs } from '../db/schema.js';
 import { type FetchLike, GithubAuth, type GithubCredentials } from './github-auth.js';
 import type { TriggerMetrics } from './metrics.js';
+import { Periodic } from './periodic.js';
 
 export interface StatusReporterOptions {
   credentials: GithubCredentials;
@@ -54,8 +55,7 @@ const isTransient = (status: number) => status === 429 || status >= 500 || statu
 export class StatusReporter {
   private readonly auth: GithubAuth;
   private readonly fetch: FetchLike;
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<unknown> | null = null;
+  private readonly loop: Periodic;
 
   constructor(
     private readonly deps: { db: Db; clock: Clock; logger: Logger; metrics: TriggerMetrics },
@@ -63,6 +63,7 @@ export class StatusReporter {
   ) {
     this.fetch = options.fetch ?? ((url, init) => fetch(url, init));
     this.auth = new GithubAuth(options.credentials, options.apiUrl, this.fetch, () => deps.clock.now());
+    this.loop = new Periodic(() => this.tick(), deps.logger, 'status reporter tick');
   }
 
   /** Posts what is due; returns how many posts were attempted. */
@@ -156,22 +157,12 @@ export class StatusReporter {
     }
   }
 
+  /** Ticks every `intervalMs` (one tick at a time). */
   start(intervalMs: number): void {
-    if (this.timer || intervalMs <= 0) return;
-    this.timer = setInterval(() => {
-      if (this.running) return;
-      this.running = this.tick()
-        .catch((error) => this.deps.logger.error('status reporter tick failed', { error }))
-        .finally(() => {
-          this.running = null;
-        });
-    }, intervalMs);
-    this.timer.unref();
+    this.loop.start(intervalMs);
   }
 
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.running;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 }

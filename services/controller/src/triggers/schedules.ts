@@ -14,6 +14,7 @@ import type { QueueService } from '../queue/service.js';
 import type { TxContext } from '../queue/tx.js';
 import type { RepoRef } from './github-delivery.js';
 import type { TriggerMetrics } from './metrics.js';
+import { Periodic } from './periodic.js';
 import { resolveGroup } from './plan-delivery.js';
 import { CONFIG_PATH, type RepoSource } from './repo-source.js';
 import { listRepos } from './repos.js';
@@ -38,8 +39,7 @@ export interface ScheduleTickReport {
  * Catch-up: after downtime the latest missed slot fires once; the earlier ones count as skipped.
  */
 export class ScheduleRunner {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<unknown> | null = null;
+  private readonly loop: Periodic;
 
   constructor(
     private readonly deps: {
@@ -49,7 +49,9 @@ export class ScheduleRunner {
       metrics: TriggerMetrics;
       logger: Logger;
     },
-  ) {}
+  ) {
+    this.loop = new Periodic(() => this.tick(), deps.logger, 'schedule tick');
+  }
 
   async tick(): Promise<ScheduleTickReport> {
     const report: ScheduleTickReport = { fired: [], skipped: 0 };
@@ -170,21 +172,10 @@ export class ScheduleRunner {
 
   /** Ticks every `intervalMs` (one tick at a time). */
   start(intervalMs: number): void {
-    if (this.timer || intervalMs <= 0) return;
-    this.timer = setInterval(() => {
-      if (this.running) return;
-      this.running = this.tick()
-        .catch((error) => this.deps.logger.error('schedule tick failed', { error }))
-        .finally(() => {
-          this.running = null;
-        });
-    }, intervalMs);
-    this.timer.unref();
+    this.loop.start(intervalMs);
   }
 
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.running;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 }
