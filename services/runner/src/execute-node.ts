@@ -121,7 +121,10 @@ async function executeNode(claim: ClaimResponse, deps: ExecutorDeps): Promise<No
   let output: unknown;
 
   try {
-    await deps.controller.startNode(run.id, node.id, lease.token, { runner_id: deps.runnerId });
+    // A claim made with `start` is already running; a dispatched claim (worker) still needs the start call.
+    if (node.status !== 'running') {
+      await deps.controller.startNode(run.id, node.id, lease.token, { runner_id: deps.runnerId });
+    }
     lease.start();
     line('system', `runner ${deps.runnerId} executing ${node.id} (attempt ${node.attempt})`);
 

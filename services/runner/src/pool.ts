@@ -69,6 +69,8 @@ export function startPool(options: PoolOptions): Pool {
             runner_id: options.runnerId,
             labels: options.labels,
             wait_ms: options.claimWaitMs ?? 10_000,
+            // Protocol 2: the claim also starts the node, saving a round trip per node.
+            start: true,
             ...(options.runId ? { run_id: options.runId } : {}),
           },
           abort.signal,
