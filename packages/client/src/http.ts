@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { errorEnvelopeSchema } from '@sparkwing/contracts';
 import { Agent, request } from 'undici';
 import type { z } from 'zod';
@@ -34,7 +35,17 @@ export interface CallOptions<S extends z.ZodType | undefined = undefined> {
   schema?: S;
   signal?: AbortSignal;
   headers?: Record<string, string>;
+  /** Non-2xx statuses answered like a 2xx instead of thrown (e.g. a health check's 503, a blob's 404). */
+  acceptStatuses?: readonly number[];
+  /** Sent instead of a JSON body, with `contentType` (default `application/octet-stream`). */
+  binary?: BinaryBody;
+  contentType?: string;
 }
+
+/** A request body sent as is (uploads, blobs); streams are sent without buffering. */
+export type BinaryBody = Uint8Array | Readable | ReadableStream<Uint8Array>;
+
+export type RawOptions = Omit<CallOptions<undefined>, 'schema'>;
 
 /** What `call` needs of an answer, from either transport. */
 interface Reply {
@@ -43,6 +54,8 @@ interface Reply {
   text(): Promise<string>;
   discard(): Promise<void>;
 }
+
+const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'HEAD']);
 
 let pool: Agent | undefined;
 /**
@@ -104,12 +117,9 @@ export class HttpClient {
   }
 
   /** A JSON exchange over the pool (or the injected fetch); non-2xx throws the decoded envelope. */
-  private async exchange(
-    method: string,
-    path: string,
-    options: Omit<CallOptions<z.ZodType | undefined>, 'schema'>,
-  ): Promise<Reply> {
-    if (!this.pooled) {
+  private async exchange(method: string, path: string, options: RawOptions): Promise<Reply> {
+    // Binary uploads stream through fetch; JSON calls take the pool.
+    if (!this.pooled || options.binary !== undefined) {
       const response = await this.send(method, path, options);
       return {
         status: response.status,
@@ -119,17 +129,26 @@ export class HttpClient {
       };
     }
     const { url, headers } = this.prepare(path, options);
-    let answer: Awaited<ReturnType<typeof request>>;
-    try {
-      answer = await request(url, {
-        dispatcher: sharedPool(),
-        method: method as 'GET',
-        headers,
-        body: options.body === undefined ? undefined : JSON.stringify(options.body),
-        signal: options.signal,
-      });
-    } catch (error) {
-      throw new ClientError(0, 'unreachable', `cannot reach ${this.baseUrl}: ${(error as Error).message}`);
+    const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+    let answer: Awaited<ReturnType<typeof request>> | undefined;
+    // A pooled keep-alive socket the server just closed fails at once: idempotent reads are retried.
+    const attempts = IDEMPOTENT.has(method) ? 3 : 1;
+    for (let attempt = 1; !answer; attempt += 1) {
+      try {
+        answer = await request(url, {
+          dispatcher: sharedPool(),
+          method: method as 'GET',
+          headers,
+          body,
+          signal: options.signal,
+        });
+      } catch (error) {
+        if (attempt < attempts && !options.signal?.aborted) {
+          await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+          continue;
+        }
+        throw new ClientError(0, 'unreachable', `cannot reach ${this.baseUrl}: ${(error as Error).message}`);
+      }
     }
     const reply: Reply = {
       status: answer.statusCode,
@@ -137,23 +156,20 @@ export class HttpClient {
       text: () => answer.body.text(),
       discard: () => answer.body.dump(),
     };
-    if (reply.status < 200 || reply.status > 299) throw await toClientError(reply);
+    const ok = reply.status >= 200 && reply.status <= 299;
+    if (!ok && !options.acceptStatuses?.includes(reply.status)) throw await toClientError(reply);
     return reply;
   }
 
-  /** The raw response for streaming routes (SSE, NDJSON, tarballs); non-2xx still throws. */
-  async raw(
-    method: string,
-    path: string,
-    options: Omit<CallOptions<undefined>, 'schema'> & { headers?: Record<string, string> } = {},
-  ) {
+  /**
+   * The raw response for streaming routes (SSE, NDJSON, tarballs, blobs) and binary uploads; non-2xx
+   * still throws unless listed in `acceptStatuses`.
+   */
+  async raw(method: string, path: string, options: RawOptions = {}) {
     return this.send(method, path, options);
   }
 
-  private prepare(
-    path: string,
-    options: Omit<CallOptions<z.ZodType | undefined>, 'schema'>,
-  ): { url: string; headers: Record<string, string> } {
+  private prepare(path: string, options: RawOptions): { url: string; headers: Record<string, string> } {
     let url = `${this.baseUrl}${path}`;
     const query = options.query
       ? Object.entries(options.query).filter(
@@ -172,28 +188,33 @@ export class HttpClient {
     };
     const token = options.token ?? this.token;
     if (token) headers.authorization = `Bearer ${token}`;
-    if (options.body !== undefined) headers['content-type'] = 'application/json';
+    if (options.binary !== undefined)
+      headers['content-type'] = options.contentType ?? 'application/octet-stream';
+    else if (options.body !== undefined) headers['content-type'] = 'application/json';
     return { url, headers };
   }
 
-  private async send(
-    method: string,
-    path: string,
-    options: Omit<CallOptions<z.ZodType | undefined>, 'schema'>,
-  ): Promise<Response> {
+  private async send(method: string, path: string, options: RawOptions): Promise<Response> {
     const { url, headers } = this.prepare(path, options);
+    const init: RequestInit & { duplex?: 'half' } = { method, headers, signal: options.signal };
+    const binary = options.binary;
+    if (binary instanceof Uint8Array) {
+      init.body = binary;
+    } else if (binary !== undefined) {
+      init.body =
+        binary instanceof Readable ? (Readable.toWeb(binary) as ReadableStream<Uint8Array>) : binary;
+      init.duplex = 'half';
+    } else if (options.body !== undefined) {
+      init.body = JSON.stringify(options.body);
+    }
     let response: Response;
     try {
-      response = await this.doFetch(url, {
-        method,
-        headers,
-        body: options.body === undefined ? undefined : JSON.stringify(options.body),
-        signal: options.signal,
-      });
+      response = await this.doFetch(url, init);
     } catch (error) {
       throw new ClientError(0, 'unreachable', `cannot reach ${this.baseUrl}: ${(error as Error).message}`);
     }
-    if (!response.ok) throw await toClientError(response);
+    if (!response.ok && !options.acceptStatuses?.includes(response.status))
+      throw await toClientError(response);
     return response;
   }
 

@@ -64,6 +64,8 @@ describe('sparkwing-runner against real controller, logs and cache processes', (
         ['d', 'success'],
       ]);
       expect(nodeOf(detail, 'b').output).toEqual({ doubled: 42 });
+      // Protocol 2: every claim also started its node (no separate start call).
+      for (const node of detail.nodes) expect(node.started_at).toBe(node.claimed_at);
       expect(nodeOf(detail, 'a').result).toMatchObject({ success: true, failure_reason: null, exit_code: 0 });
       const logs = new LogsClient({ baseUrl: stack.logs.url, token: stack.adminToken });
       const d = await logs.read(runId, 'd');
