@@ -6,7 +6,6 @@ import {
   type ChangesResponse,
   changesResponseSchema,
   DELETIONS_MANIFEST,
-  errorEnvelopeSchema,
   type Health,
   healthSchema,
   type MirrorInfo,
@@ -27,7 +26,7 @@ import {
   safeTreePath,
   type TarSource,
 } from './cache-tar.js';
-import { ClientError, type FetchLike } from './http.js';
+import { type BinaryBody, type FetchLike, HttpClient } from './http.js';
 
 export * from './cache-tar.js';
 
@@ -40,7 +39,7 @@ export interface CacheClientOptions {
   userAgent?: string;
 }
 
-export type UploadBody = Uint8Array | Readable | ReadableStream<Uint8Array>;
+export type UploadBody = BinaryBody;
 
 export interface UploadOptions {
   /** Mirror name (or registered URL) `base` belongs to. */
@@ -59,16 +58,15 @@ function encodePath(path: string): string {
 
 /** Client of the cache service: git mirror admin, code uploads, blob stores and artifacts. */
 export class CacheClient {
-  readonly baseUrl: string;
-  private readonly token?: string;
-  private readonly doFetch: FetchLike;
-  private readonly userAgent: string;
+  /** The one transport every client sits on (pool, envelope decoding, response validation). */
+  readonly http: HttpClient;
 
   constructor(options: CacheClientOptions) {
-    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
-    this.token = options.token;
-    this.doFetch = options.fetch ?? ((input, init) => fetch(input, init));
-    this.userAgent = options.userAgent ?? 'sparkwing-cache-client';
+    this.http = new HttpClient({ userAgent: 'sparkwing-cache-client', ...options });
+  }
+
+  get baseUrl(): string {
+    return this.http.baseUrl;
   }
 
   health(): Promise<Health> {
@@ -101,12 +99,12 @@ export class CacheClient {
     if (options.deletions && options.deletions.length > 0) {
       payload = appendDeletions(await collect(body), options.deletions);
     }
-    const response = await this.send('POST', '/upload', {
+    return this.http.call('POST', '/upload', {
       query: { repo: options.repo, base: options.base },
-      body: payload,
+      binary: payload,
       contentType: 'application/gzip',
+      schema: uploadResponseSchema,
     });
-    return parse(response, uploadResponseSchema, 'POST /upload');
   }
 
   /** Packs `files` under `cwd` (plus `deletions` for a delta) and uploads them in one stream. */
@@ -196,18 +194,13 @@ export class CacheClient {
     return response.status !== 404;
   }
 
-  private async json<S extends z.ZodType>(
+  private json<S extends z.ZodType>(
     method: string,
     path: string,
     schema: S,
     options: { json?: unknown; okStatuses?: number[] } = {},
   ): Promise<z.infer<S>> {
-    const response = await this.send(method, path, {
-      body: options.json === undefined ? undefined : Buffer.from(JSON.stringify(options.json)),
-      contentType: 'application/json',
-      okStatuses: options.okStatuses,
-    });
-    return parse(response, schema, `${method} ${path}`);
+    return this.http.call(method, path, { body: options.json, schema, acceptStatuses: options.okStatuses });
   }
 
   private async send(
@@ -218,69 +211,16 @@ export class CacheClient {
       body?: UploadBody;
       contentType?: string;
       allow404?: boolean;
-      okStatuses?: number[];
     } = {},
   ): Promise<Response> {
-    const url = new URL(`${this.baseUrl}${path}`);
-    for (const [key, value] of Object.entries(options.query ?? {})) {
-      if (value !== undefined) url.searchParams.set(key, value);
-    }
-    const headers: Record<string, string> = { 'user-agent': this.userAgent };
-    if (this.token) headers.authorization = `Bearer ${this.token}`;
-    if (options.body !== undefined && options.contentType) headers['content-type'] = options.contentType;
-    const init: RequestInit & { duplex?: 'half' } = { method, headers };
-    if (options.body !== undefined) {
-      const body = options.body;
-      if (body instanceof Uint8Array) {
-        init.body = body;
-      } else {
-        init.body = body instanceof Readable ? (Readable.toWeb(body) as ReadableStream<Uint8Array>) : body;
-        init.duplex = 'half';
-      }
-    }
-    let response: Response;
-    try {
-      response = await this.doFetch(url.toString(), init);
-    } catch (error) {
-      throw new ClientError(0, 'unreachable', `cannot reach ${this.baseUrl}: ${(error as Error).message}`);
-    }
-    if (response.ok || options.okStatuses?.includes(response.status)) return response;
-    if (options.allow404 && response.status === 404) {
-      await response.body?.cancel();
-      return response;
-    }
-    throw await toError(response);
-  }
-}
-
-async function parse<S extends z.ZodType>(response: Response, schema: S, what: string): Promise<z.infer<S>> {
-  const parsed = schema.safeParse(await response.json());
-  if (!parsed.success) {
-    throw new ClientError(
-      response.status,
-      'bad_response',
-      `unexpected response from ${what}: ${parsed.error.message}`,
-    );
-  }
-  return parsed.data;
-}
-
-async function toError(response: Response): Promise<ClientError> {
-  const text = await response.text();
-  try {
-    const envelope = errorEnvelopeSchema.parse(JSON.parse(text));
-    return new ClientError(
-      response.status,
-      envelope.error.code,
-      envelope.error.message,
-      envelope.error.request_id,
-    );
-  } catch {
-    return new ClientError(
-      response.status,
-      `http_${response.status}`,
-      text.slice(0, 500) || response.statusText,
-    );
+    const response = await this.http.raw(method, path, {
+      query: options.query,
+      binary: options.body,
+      contentType: options.contentType,
+      acceptStatuses: options.allow404 ? [404] : undefined,
+    });
+    if (response.status === 404) await response.body?.cancel();
+    return response;
   }
 }
 

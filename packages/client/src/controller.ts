@@ -7,7 +7,9 @@ import {
   introspectResponseSchema,
   type MetricPoint,
   metricsResponseSchema,
+  CLAIM_TOKEN_HEADER,
   type NodeFinishRequest,
+  nodeFinishResponseSchema,
   nodeHeartbeatResponseSchema,
   nodeSchema,
   pipelineListSchema,
@@ -144,11 +146,17 @@ export class ControllerClient {
     });
   }
 
+  /**
+   * Reports the result. With `next` (protocol 2) the same call claims the runner's next node, sending this
+   * client's token as the claim credential; the answer's `next_claim` is that claim (null: nothing came).
+   */
   finishNode(runId: string, nodeId: string, nodeToken: string, body: NodeFinishRequest) {
+    const claimToken = body.next ? this.http.defaultToken : undefined;
     return this.http.call('POST', `${nodePath(runId, nodeId)}/finish`, {
       body,
       token: nodeToken,
-      schema: nodeSchema,
+      schema: nodeFinishResponseSchema,
+      ...(claimToken ? { headers: { [CLAIM_TOKEN_HEADER]: claimToken } } : {}),
     });
   }
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type Attributes, context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { type Attributes, context, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { ApiError, describeZodError, type ErrorCode } from '@sparkwing/contracts';
 import type { Context, ErrorHandler, MiddlewareHandler, NotFoundHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
@@ -7,7 +7,7 @@ import { routePath } from 'hono/route';
 import type { z } from 'zod';
 import { CICD } from './cicd.js';
 import type { Logger } from './logger.js';
-import { runTraceContext } from './otel.js';
+import { runTraceContext, tracingActive } from './otel.js';
 import type { HttpMetrics } from './registry.js';
 import { runFromPath } from './run-path.js';
 
@@ -43,7 +43,8 @@ export interface ObserveOptions {
 /**
  * One server span (named by route template, in the run's trace when the path names a run), the two HTTP
  * metric families and one structured log line per request. Register after `requestId()` and before the
- * routes.
+ * routes. The span is only built while a recording tracer is registered, and the log line only when the
+ * logger's level lets `info` through: the per-request cost stays small on hot routes.
  */
 export function observeRequests(
   options: ObserveOptions,
@@ -52,8 +53,45 @@ export function observeRequests(
   const quiet = new Set(
     options.quietPaths ?? ['/health', '/api/v1/health', '/metrics', '/healthz', '/api/health'],
   );
+  const logRequests = options.logger.enabled?.('info') ?? true;
+  const record = (c: Context, started: number, span?: Span) => {
+    const route = routeTemplate(c);
+    const status = c.res.status;
+    const seconds = (performance.now() - started) / 1_000;
+    if (span) {
+      span.updateName(`${c.req.method} ${route}`);
+      span.setAttributes({
+        'http.request.method': c.req.method,
+        'http.route': route,
+        'http.response.status_code': status,
+        'url.path': c.req.path,
+      });
+      if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+    }
+    options.metrics.requests.inc({ route, method: c.req.method, status: String(status) });
+    options.metrics.duration.observe({ route, method: c.req.method }, seconds);
+    if (logRequests && !quiet.has(c.req.path)) {
+      options.logger.info('request', {
+        request_id: c.get('requestId'),
+        method: c.req.method,
+        route,
+        path: c.req.path,
+        status,
+        duration_ms: Math.round(seconds * 1_000 * 100) / 100,
+      });
+    }
+    span?.end();
+  };
   return async (c, next) => {
     const started = performance.now();
+    if (!tracingActive()) {
+      try {
+        await next();
+      } finally {
+        record(c, started);
+      }
+      return;
+    }
     // Requests about a run (its nodes, logs, artifacts) join the run's trace; the rest get their own.
     const run = runFromPath(c.req.path);
     const parent = run ? runTraceContext(run.runId, context.active()) : context.active();
@@ -68,30 +106,7 @@ export function observeRequests(
         try {
           await next();
         } finally {
-          const route = routeTemplate(c);
-          const status = c.res.status;
-          const seconds = (performance.now() - started) / 1_000;
-          span.updateName(`${c.req.method} ${route}`);
-          span.setAttributes({
-            'http.request.method': c.req.method,
-            'http.route': route,
-            'http.response.status_code': status,
-            'url.path': c.req.path,
-          });
-          if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
-          options.metrics.requests.inc({ route, method: c.req.method, status: String(status) });
-          options.metrics.duration.observe({ route, method: c.req.method }, seconds);
-          if (!quiet.has(c.req.path)) {
-            options.logger.info('request', {
-              request_id: c.get('requestId'),
-              method: c.req.method,
-              route,
-              path: c.req.path,
-              status,
-              duration_ms: Math.round(seconds * 1_000 * 100) / 100,
-            });
-          }
-          span.end();
+          record(c, started, span);
         }
       },
     );

@@ -10,6 +10,8 @@ export interface Logger {
   warn(msg: string, fields?: LogFields): void;
   error(msg: string, fields?: LogFields): void;
   child(fields: LogFields): Logger;
+  /** Whether a record at `level` would be written (lets hot paths skip building it). */
+  enabled?(level: LogLevel): boolean;
 }
 
 const LEVEL_ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -64,6 +66,7 @@ export function createLogger(options: LoggerOptions, bound: LogFields = {}): Log
     warn: (msg, fields) => emit('warn', msg, fields),
     error: (msg, fields) => emit('error', msg, fields),
     child: (fields) => createLogger(options, { ...bound, ...fields }),
+    enabled: (level) => LEVEL_ORDER[level] >= min,
   };
 }
 
@@ -86,4 +89,5 @@ export const silentLogger: Logger = {
   warn: () => {},
   error: () => {},
   child: () => silentLogger,
+  enabled: () => false,
 };

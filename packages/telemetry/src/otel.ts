@@ -2,6 +2,7 @@ import {
   type Attributes,
   type Context,
   context,
+  ProxyTracerProvider,
   ROOT_CONTEXT,
   type Span,
   type SpanOptions,
@@ -132,6 +133,18 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Telemet
   };
 }
 
+/** The class of the API's no-op provider: while it is the delegate, no span would ever be recorded. */
+const NOOP_PROVIDER = new ProxyTracerProvider().getDelegate().constructor;
+
+/**
+ * Whether a tracer provider that records spans is registered. Cheap enough to ask per request (tests and
+ * the SDK may register a provider at any time), so hot paths skip building spans nobody records.
+ */
+export function tracingActive(): boolean {
+  const provider = trace.getTracerProvider();
+  return !(provider instanceof ProxyTracerProvider) || provider.getDelegate().constructor !== NOOP_PROVIDER;
+}
+
 function joinUrl(base: string, path: string): string {
   return `${base.replace(/\/+$/, '')}/${path}`;
 }
@@ -191,6 +204,7 @@ export function recordSpanInRun(
   name: string,
   options: { startTime: Date | number; endTime?: Date | number; attributes?: Attributes },
 ): void {
+  if (!tracingActive()) return;
   const span = trace
     .getTracer(tracerName)
     .startSpan(

@@ -18,7 +18,7 @@ import { Lease } from './lease.js';
 import { nodeEnvironment } from './node-env.js';
 import { NodeProcess } from './node-process.js';
 import { buildTask } from './node-task.js';
-import { reportFinish } from './report.js';
+import { type ClaimChain, reportFinish } from './report.js';
 import type { ShipperFactory } from './shipper.js';
 import { supervise } from './supervise.js';
 import { LogTail } from './tail.js';
@@ -40,6 +40,8 @@ export interface ExecutorDeps {
   env?: Record<string, string | undefined>;
   /** Turns off per-node memory cgroups (e.g. tests on machines that have none). */
   cgroups?: boolean;
+  /** The pool's hook to claim this slot's next node in the finish call (protocol 2). */
+  chain?: ClaimChain;
 }
 
 export interface NodeExecution {
@@ -121,7 +123,10 @@ async function executeNode(claim: ClaimResponse, deps: ExecutorDeps): Promise<No
   let output: unknown;
 
   try {
-    await deps.controller.startNode(run.id, node.id, lease.token, { runner_id: deps.runnerId });
+    // A claim made with `start` is already running; a dispatched claim (worker) still needs the start call.
+    if (node.status !== 'running') {
+      await deps.controller.startNode(run.id, node.id, lease.token, { runner_id: deps.runnerId });
+    }
     lease.start();
     line('system', `runner ${deps.runnerId} executing ${node.id} (attempt ${node.attempt})`);
 
@@ -239,6 +244,7 @@ async function executeNode(claim: ClaimResponse, deps: ExecutorDeps): Promise<No
       logger,
       execution,
       output,
+      chain: deps.chain,
     });
   await Promise.resolve(shipper.close()).catch(() => undefined);
   cgroup?.remove();

@@ -1,4 +1,5 @@
 import type { ControllerClient } from '@sparkwing/client';
+import type { ClaimResponse } from '@sparkwing/contracts';
 import { type Logger, silentLogger } from '@sparkwing/telemetry';
 import { type ExecutorDeps, executeClaim, type NodeExecution } from './execute-node.js';
 import { CLAIM_OUTCOMES, type RunnerMetrics } from './metrics.js';
@@ -56,23 +57,60 @@ export function startPool(options: PoolOptions): Pool {
   void heartbeat();
   const beat = setInterval(heartbeat, options.heartbeatMs ?? 5_000);
 
+  const claimRequest = (waitMs: number) => ({
+    runner_id: options.runnerId,
+    labels: options.labels,
+    wait_ms: waitMs,
+    // Protocol 2: the claim also starts the node, saving a round trip per node.
+    start: true,
+    ...(options.runId ? { run_id: options.runId } : {}),
+  });
+  // A finishing node claims its slot's next node in the same call; without waiting, so an idle slot goes
+  // back to the long-polling loop below.
+  const chain = {
+    request: () => (draining ? null : claimRequest(0)),
+    accept: (next: ClaimResponse) => execute(next),
+  };
+
+  const execute = (claim: ClaimResponse) => {
+    options.metrics?.claims.inc({ outcome: CLAIM_OUTCOMES.claimed });
+    logger.info('claimed node', { run_id: claim.run.id, node_id: claim.node.id });
+    const end = options.metrics?.execution.startTimer();
+    const task: Promise<void> = executeClaim(claim, {
+      ...options.executor,
+      controller: options.controller,
+      runnerId: options.runnerId,
+      chain,
+    })
+      .then((execution) => {
+        end?.({ outcome: execution.outcome });
+        logger.info('node finished', {
+          run_id: execution.run_id,
+          node_id: execution.node_id,
+          outcome: execution.outcome,
+          failure_reason: execution.failure_reason,
+        });
+        options.onExecuted?.(execution);
+      })
+      .catch((error: Error) => logger.error('node execution crashed', { error: error.message }))
+      .finally(() => {
+        running.delete(task);
+        gauges();
+        wake?.();
+      });
+    running.add(task);
+    gauges();
+  };
+
   const loop = async () => {
     while (!draining) {
       if (running.size >= options.maxConcurrent) {
         await slotFreed();
         continue;
       }
-      let claim: Awaited<ReturnType<ControllerClient['claim']>>;
+      let claim: ClaimResponse | null;
       try {
-        claim = await options.controller.claim(
-          {
-            runner_id: options.runnerId,
-            labels: options.labels,
-            wait_ms: options.claimWaitMs ?? 10_000,
-            ...(options.runId ? { run_id: options.runId } : {}),
-          },
-          abort.signal,
-        );
+        claim = await options.controller.claim(claimRequest(options.claimWaitMs ?? 10_000), abort.signal);
       } catch (error) {
         if (draining) break;
         options.metrics?.claims.inc({ outcome: CLAIM_OUTCOMES.error });
@@ -84,32 +122,7 @@ export function startPool(options: PoolOptions): Pool {
         options.metrics?.claims.inc({ outcome: CLAIM_OUTCOMES.empty });
         continue;
       }
-      options.metrics?.claims.inc({ outcome: CLAIM_OUTCOMES.claimed });
-      logger.info('claimed node', { run_id: claim.run.id, node_id: claim.node.id });
-      const end = options.metrics?.execution.startTimer();
-      const task = executeClaim(claim, {
-        ...options.executor,
-        controller: options.controller,
-        runnerId: options.runnerId,
-      })
-        .then((execution) => {
-          end?.({ outcome: execution.outcome });
-          logger.info('node finished', {
-            run_id: execution.run_id,
-            node_id: execution.node_id,
-            outcome: execution.outcome,
-            failure_reason: execution.failure_reason,
-          });
-          options.onExecuted?.(execution);
-        })
-        .catch((error: Error) => logger.error('node execution crashed', { error: error.message }))
-        .finally(() => {
-          running.delete(task);
-          gauges();
-          wake?.();
-        });
-      running.add(task);
-      gauges();
+      execute(claim);
     }
   };
 

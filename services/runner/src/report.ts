@@ -1,10 +1,18 @@
 import { ClientError, type ControllerClient } from '@sparkwing/client';
-import type { ClaimResponse, NodeFinishRequest } from '@sparkwing/contracts';
+import type { ClaimRequest, ClaimResponse, NodeFinishRequest } from '@sparkwing/contracts';
 import type { Masker } from '@sparkwing/sdk';
 import type { Logger } from '@sparkwing/telemetry';
 import type { NodeExecution } from './execute-node.js';
 import { isAuthError, type NodeLogShipper } from './shipper.js';
 import type { LogTail } from './tail.js';
+
+/** Lets a finish claim the slot's next node in the same call (protocol 2). */
+export interface ClaimChain {
+  /** The claim to chain, or null when the pool wants no more work (draining). */
+  request(): ClaimRequest | null;
+  /** Receives the chained claim; the pool executes it in the slot this node frees. */
+  accept(claim: ClaimResponse): void;
+}
 
 export interface FinishInput {
   controller: ControllerClient;
@@ -17,6 +25,7 @@ export interface FinishInput {
   /** Updated in place: logs_auth can still turn a success into a failure, a 409 into `lost`. */
   execution: NodeExecution;
   output: unknown;
+  chain?: ClaimChain;
 }
 
 /**
@@ -52,8 +61,11 @@ export async function reportFinish(input: FinishInput): Promise<void> {
     ...(execution.error ? { error: input.masker.mask(execution.error).slice(0, 16_000) } : {}),
     ...(input.output !== undefined && success ? { output: input.output } : {}),
   };
+  const next = input.chain?.request() ?? null;
+  if (next) finish.next = next;
   try {
-    await input.controller.finishNode(input.claim.run.id, node.id, input.token(), finish);
+    const done = await input.controller.finishNode(input.claim.run.id, node.id, input.token(), finish);
+    if (done.next_claim) input.chain?.accept(done.next_claim);
   } catch (error) {
     if (error instanceof ClientError && error.status === 409) execution.outcome = 'lost';
     else input.logger.error('could not report the node result', { error: (error as Error).message });

@@ -70,6 +70,8 @@ describe('sparkwing-runner against real controller, logs and cache processes', (
         expect(points.length).toBeGreaterThanOrEqual(1);
         expect(Math.max(...points.map((point) => point.memory_bytes))).toBeGreaterThan(0);
       }
+      // Protocol 2: every claim also started its node (no separate start call).
+      for (const node of detail.nodes) expect(node.started_at).toBe(node.claimed_at);
       expect(nodeOf(detail, 'a').result).toMatchObject({ success: true, failure_reason: null, exit_code: 0 });
       const logs = new LogsClient({ baseUrl: stack.logs.url, token: stack.adminToken });
       const d = await logs.read(runId, 'd');

@@ -40,8 +40,16 @@ export const claimRequestSchema = z.strictObject({
   labels: z.array(z.string().min(1).max(256)).max(64).optional(),
   wait_ms: z.number().int().min(0).max(30_000).optional(),
   run_id: z.string().min(1).max(200).optional(),
+  /** Protocol 2: the claimed node is also started (answered `running`), saving the `start` call. */
+  start: z.boolean().optional(),
 });
 export type ClaimRequest = z.infer<typeof claimRequestSchema>;
+
+/**
+ * Version of the runner protocol the controller speaks, reported by `GET /health` as `protocol`.
+ * 2 adds `start` on claims and `next` on finish; every protocol-1 call keeps working unchanged.
+ */
+export const CONTROLLER_PROTOCOL = 2;
 
 export const leaseSchema = z.object({ token: z.string(), expires_at: timestampSchema });
 export type Lease = z.infer<typeof leaseSchema>;
@@ -71,8 +79,22 @@ export const nodeFinishRequestSchema = z.strictObject({
   error: z.string().max(16_384).optional(),
   logs_tail: z.string().max(8_192).optional(),
   output: z.unknown().optional(),
+  /**
+   * Protocol 2: after recording the result, claim the runner's next node in the same call (long-polling up
+   * to `next.wait_ms`). Needs the runner token in `X-Sparkwing-Claim-Token`; the answer carries `next_claim`.
+   */
+  next: claimRequestSchema.optional(),
 });
 export type NodeFinishRequest = z.infer<typeof nodeFinishRequestSchema>;
+
+/** The finished node; with `next` in the request also `next_claim` (null when nothing came in time). */
+export const nodeFinishResponseSchema = nodeSchema.extend({
+  next_claim: claimResponseSchema.nullable().optional(),
+});
+export type NodeFinishResponse = z.infer<typeof nodeFinishResponseSchema>;
+
+/** Header carrying the runner token on a finish that also claims (the bearer is the node token). */
+export const CLAIM_TOKEN_HEADER = 'x-sparkwing-claim-token';
 
 export const metricPointSchema = z.strictObject({
   ts: timestampSchema,

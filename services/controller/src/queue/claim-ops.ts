@@ -9,6 +9,8 @@ export interface ClaimFilter {
   labels: readonly string[];
   /** Restricts the claim to one run (local mode). */
   runId?: string;
+  /** Protocol 2: the claimed node is started in the same transaction (answered `running`). */
+  start?: boolean;
 }
 
 /** Distinct `requires` of all ready nodes, walked key by key along the index. */
@@ -24,20 +26,52 @@ function distinctReadyKeys(ctx: TxContext): string[] {
   return keys;
 }
 
-/** Leases the ready node `pk` to `holder` inside the transaction and builds the claim answer. */
-function lease(core: QueueCore, ctx: TxContext, pk: number, holder: string): ClaimResponse | null {
+/**
+ * Leases the ready node `pk` to `holder` inside the transaction and builds the claim answer. With `start`,
+ * the node goes straight to `running` (what a separate start call would do, minus the round trip).
+ */
+function lease(
+  core: QueueCore,
+  ctx: TxContext,
+  pk: number,
+  holder: string,
+  start = false,
+): ClaimResponse | null {
   const { q, now } = ctx;
   const row = q.nodeByPk.get({ pk });
   if (!row) return null;
   const expiresAt = now + core.settings.leaseMs;
-  if (q.leaseNode.run({ pk, holder, now, expiresAt }).changes === 0) return null;
-  q.insertAttempt.run({ runId: row.runId, nodeId: row.nodeId, attempt: row.attempt, holder, now });
+  const status = start ? 'running' : 'claimed';
+  const startedAt = start ? now : null;
+  if (q.leaseNode.run({ pk, holder, now, expiresAt, status, startedAt }).changes === 0) return null;
+  q.insertAttempt.run({
+    runId: row.runId,
+    nodeId: row.nodeId,
+    attempt: row.attempt,
+    holder,
+    now,
+    status,
+    startedAt,
+  });
   q.startRun.run({ id: row.runId, now });
   const run = q.runById.get({ id: row.runId })!;
-  const claimed = q.nodeByPk.get({ pk })!;
+  // The row as leaseNode left it, without reading it back.
+  const claimed = {
+    ...row,
+    status,
+    runnerId: holder,
+    claimedAt: now,
+    startedAt,
+    leaseExpiresAt: expiresAt,
+    statusDetail: null,
+  } as const;
   const attempts = q.attemptsOf.all({ runId: row.runId, nodeId: row.nodeId });
   core.metrics.nodesClaimed.inc();
-  if (row.readyAt !== null) core.metrics.queueWait.observe(Math.max(0, now - row.readyAt) / 1_000);
+  if (row.readyAt !== null) {
+    const waited = Math.max(0, now - row.readyAt) / 1_000;
+    core.metrics.queueWait.observe(waited);
+    if (start) core.metrics.queueToRunning.observe(waited);
+  }
   recordClaimSpan(
     { runId: row.runId, pipeline: run.pipeline, nodeId: row.nodeId, attempt: row.attempt, holder },
     row.readyAt,
@@ -79,7 +113,7 @@ export function claimNext(core: QueueCore, filter: ClaimFilter): ClaimResponse |
         best = candidate;
       }
     }
-    return best ? lease(core, ctx, best.pk, filter.runnerId) : null;
+    return best ? lease(core, ctx, best.pk, filter.runnerId, filter.start) : null;
   });
 }
 

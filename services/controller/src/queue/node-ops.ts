@@ -5,8 +5,8 @@ import {
   type NodeFinishRequest,
   type RunNode,
 } from '@sparkwing/contracts';
-import { and, eq } from 'drizzle-orm';
-import { nodeAttempts, nodeMetrics, nodes } from '../db/schema.js';
+import { eq } from 'drizzle-orm';
+import { nodeMetrics, nodes } from '../db/schema.js';
 import type { QueueCore } from './core.js';
 import { type NodeRow, toNode } from './mappers.js';
 import { failAttempt, isTerminal, terminate } from './scheduler.js';
@@ -78,27 +78,9 @@ export function startNode(
     const row = requireLease(ctx.q, runId, nodeId, attempt);
     requireActive(row);
     if (row.status === 'claimed') {
-      ctx.tx
-        .update(nodes)
-        .set({
-          status: 'running',
-          startedAt: ctx.now,
-          runnerId: runnerId ?? row.runnerId,
-          statusDetail: null,
-        })
-        .where(eq(nodes.pk, row.pk))
-        .run();
-      ctx.tx
-        .update(nodeAttempts)
-        .set({ status: 'running', startedAt: ctx.now, runnerId: runnerId ?? row.runnerId })
-        .where(
-          and(
-            eq(nodeAttempts.runId, runId),
-            eq(nodeAttempts.nodeId, nodeId),
-            eq(nodeAttempts.attempt, attempt),
-          ),
-        )
-        .run();
+      const holder = runnerId ?? row.runnerId;
+      ctx.q.startNode.run({ now: ctx.now, runnerId: holder, pk: row.pk });
+      ctx.q.startAttempt.run({ now: ctx.now, runnerId: holder, runId, nodeId, attempt });
       if (row.readyAt !== null)
         core.metrics.queueToRunning.observe(Math.max(0, ctx.now - row.readyAt) / 1_000);
     }
@@ -125,7 +107,7 @@ export function heartbeatNode(
     requireActive(row);
     const leaseExpiresAt = ctx.now + core.settings.leaseMs;
     if (statusDetail === undefined) ctx.q.renewLease.run({ expiresAt: leaseExpiresAt, pk: row.pk });
-    else ctx.tx.update(nodes).set({ leaseExpiresAt, statusDetail }).where(eq(nodes.pk, row.pk)).run();
+    else ctx.q.renewLeaseWithDetail.run({ expiresAt: leaseExpiresAt, detail: statusDetail, pk: row.pk });
     return {
       leaseExpiresAt,
       cancelRequested: row.cancelRequested,

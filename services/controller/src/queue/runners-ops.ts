@@ -6,17 +6,13 @@ import type { QueueCore } from './core.js';
 /** Records a runner's heartbeat (labels, version, capacity may change between heartbeats). */
 export function recordRunnerHeartbeat(core: QueueCore, body: RunnerHeartbeatRequest): { lastSeen: number } {
   return core.write((ctx) => {
-    const values = {
-      labels: body.labels,
+    ctx.q.upsertRunner.run({
+      runnerId: body.runner_id,
+      labels: JSON.stringify(body.labels),
       version: body.version ?? null,
       capacity: body.capacity ?? null,
-      lastSeen: ctx.now,
-    };
-    ctx.tx
-      .insert(runners)
-      .values({ runnerId: body.runner_id, firstSeen: ctx.now, ...values })
-      .onConflictDoUpdate({ target: runners.runnerId, set: values })
-      .run();
+      now: ctx.now,
+    });
     return { lastSeen: ctx.now };
   });
 }

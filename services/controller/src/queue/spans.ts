@@ -1,4 +1,4 @@
-import { nodeSpanAttributes, recordRunSpan, recordSpanInRun } from '@sparkwing/telemetry';
+import { nodeSpanAttributes, recordRunSpan, recordSpanInRun, tracingActive } from '@sparkwing/telemetry';
 
 /**
  * The controller's spans in each run's trace (ids derived from the run id, so runner and logs spans join
@@ -20,6 +20,7 @@ export function recordClaimSpan(
   readyAt: number | null,
   now: number,
 ): void {
+  if (!tracingActive()) return; // the claim hot path: skip building attributes nobody records
   recordSpanInRun(TRACER, claim.runId, 'node.claim', {
     startTime: readyAt ?? now,
     endTime: now,

@@ -1,6 +1,6 @@
 import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/open.js';
-import { nodeAttempts, nodes, runs } from '../db/schema.js';
+import { nodeAttempts, nodes, runners, runs } from '../db/schema.js';
 
 const p = sql.placeholder;
 
@@ -127,12 +127,14 @@ export function prepareStatements(db: Db) {
       .set({ status: 'ready', readyAt: sql`${p('now')}`, statusDetail: null })
       .where(eq(nodes.pk, p('pk')))
       .prepare(),
+    /** Claims a ready node; `status` is `claimed`, or `running` with `startedAt` set for a claim that starts. */
     leaseNode: db
       .update(nodes)
       .set({
-        status: 'claimed',
+        status: sql`${p('status')}`,
         runnerId: sql`${p('holder')}`,
         claimedAt: sql`${p('now')}`,
+        startedAt: sql`${p('startedAt')}`,
         leaseExpiresAt: sql`${p('expiresAt')}`,
         statusDetail: null,
       })
@@ -145,18 +147,71 @@ export function prepareStatements(db: Db) {
         nodeId: sql`${p('nodeId')}`,
         attempt: sql`${p('attempt')}`,
         runnerId: sql`${p('holder')}`,
-        status: 'claimed',
+        status: sql`${p('status')}`,
         claimedAt: sql`${p('now')}`,
+        startedAt: sql`${p('startedAt')}`,
       })
       .onConflictDoUpdate({
         target: [nodeAttempts.runId, nodeAttempts.nodeId, nodeAttempts.attempt],
-        set: { runnerId: sql`excluded.runner_id`, status: 'claimed', claimedAt: sql`excluded.claimed_at` },
+        set: {
+          runnerId: sql`excluded.runner_id`,
+          status: sql`excluded.status`,
+          claimedAt: sql`excluded.claimed_at`,
+          startedAt: sql`excluded.started_at`,
+        },
       })
       .prepare(),
     startRun: db
       .update(runs)
       .set({ status: 'running', startedAt: sql`${p('now')}` })
       .where(and(eq(runs.id, p('id')), eq(runs.status, 'queued')))
+      .prepare(),
+    startNode: db
+      .update(nodes)
+      .set({
+        status: 'running',
+        startedAt: sql`${p('now')}`,
+        runnerId: sql`${p('runnerId')}`,
+        statusDetail: null,
+      })
+      .where(eq(nodes.pk, p('pk')))
+      .prepare(),
+    startAttempt: db
+      .update(nodeAttempts)
+      .set({ status: 'running', startedAt: sql`${p('now')}`, runnerId: sql`${p('runnerId')}` })
+      .where(
+        and(
+          eq(nodeAttempts.runId, p('runId')),
+          eq(nodeAttempts.nodeId, p('nodeId')),
+          eq(nodeAttempts.attempt, p('attempt')),
+        ),
+      )
+      .prepare(),
+    renewLeaseWithDetail: db
+      .update(nodes)
+      .set({ leaseExpiresAt: sql`${p('expiresAt')}`, statusDetail: sql`${p('detail')}` })
+      .where(eq(nodes.pk, p('pk')))
+      .prepare(),
+    /** Labels are JSON text in the table; the caller passes them serialised. */
+    upsertRunner: db
+      .insert(runners)
+      .values({
+        runnerId: sql`${p('runnerId')}`,
+        labels: sql`${p('labels')}`,
+        version: sql`${p('version')}`,
+        capacity: sql`${p('capacity')}`,
+        firstSeen: sql`${p('now')}`,
+        lastSeen: sql`${p('now')}`,
+      })
+      .onConflictDoUpdate({
+        target: runners.runnerId,
+        set: {
+          labels: sql`excluded.labels`,
+          version: sql`excluded.version`,
+          capacity: sql`excluded.capacity`,
+          lastSeen: sql`excluded.last_seen`,
+        },
+      })
       .prepare(),
     renewLease: db
       .update(nodes)

@@ -1,3 +1,4 @@
+import { CONTROLLER_PROTOCOL } from '@sparkwing/contracts';
 import { Hono } from 'hono';
 import type { AppEnv, ControllerDeps } from '../deps.js';
 
@@ -9,6 +10,7 @@ export function healthRoutes(deps: ControllerDeps) {
       return c.json({
         status: 'ok' as const,
         version: deps.version,
+        protocol: CONTROLLER_PROTOCOL,
         cache_url: deps.cacheUrl ?? null,
         logs_url: deps.logsUrl ?? null,
       });

@@ -9,10 +9,14 @@ import { requireNodeToken } from '../../auth/middleware.js';
 import type { AppEnv, ControllerDeps } from '../../deps.js';
 import { iso } from '../../queue/mappers.js';
 import { BODY_LIMITS, idParam } from '../params.js';
+import { answerClaim, requireClaimToken } from './claim-answer.js';
 
 const NODE_PATH = '/runs/:id/nodes/:nodeID';
 
-/** start / heartbeat / finish with the node token; a token whose lease was reclaimed gets 409 lease_lost. */
+/**
+ * start / heartbeat / finish with the node token; a token whose lease was reclaimed gets 409 lease_lost.
+ * A finish with `next` (protocol 2) also claims the runner's next node, long-polling like a claim.
+ */
 export function nodeLifecycleRoutes(deps: ControllerDeps) {
   return new Hono<AppEnv>()
     .post(`${NODE_PATH}/start`, requireNodeToken(deps), async (c) => {
@@ -38,8 +42,12 @@ export function nodeLifecycleRoutes(deps: ControllerDeps) {
       });
     })
     .post(`${NODE_PATH}/finish`, requireNodeToken(deps), async (c) => {
-      const body = await readJson(c, nodeFinishRequestSchema, BODY_LIMITS.default);
+      const { next, ...result } = await readJson(c, nodeFinishRequestSchema, BODY_LIMITS.default);
       const claims = c.get('auth').node!;
-      return c.json(deps.queue.finishNode(idParam(c, 'id'), idParam(c, 'nodeID'), claims.attempt, body));
+      // Checked before the result is written, so a bad claim credential changes nothing.
+      if (next) requireClaimToken(deps, c);
+      const node = deps.queue.finishNode(idParam(c, 'id'), idParam(c, 'nodeID'), claims.attempt, result);
+      if (!next) return c.json(node);
+      return c.json({ ...node, next_claim: await answerClaim(deps, next, c.req.raw.signal) });
     });
 }
