@@ -1,5 +1,5 @@
-import { ApiError } from '@sparkwing/contracts';
-import { readBodyBytes } from '@sparkwing/telemetry';
+import { ApiError, gitSourceSchema } from '@sparkwing/contracts';
+import { parseWith, readBodyBytes } from '@sparkwing/telemetry';
 import { Hono } from 'hono';
 import type { AppEnv, ControllerDeps } from '../deps.js';
 import type { WebhookOutcome } from '../metrics.js';
@@ -47,8 +47,14 @@ export function webhookRoutes(deps: ControllerDeps) {
         outcome = 'ignored';
         return c.json({ ignored: true, reason: action.reason }, 202);
       }
-      const delivery = { id: c.req.header('x-github-delivery') ?? null, event };
-      const result = triggerFromDelivery(deps.queue, delivery, pipeline, action.git, action.actor);
+      // The delivery id is what makes a redelivery idempotent: without it every retry would be a new run.
+      const deliveryId = c.req.header('x-github-delivery');
+      if (!deliveryId || deliveryId.length > 128)
+        throw new ApiError('bad_request', 'missing or oversized X-GitHub-Delivery header');
+      const delivery = { id: deliveryId, event };
+      // The same limits as the API (branch, repository URL): a payload cannot store what a trigger could not.
+      const git = parseWith(gitSourceSchema, action.git, 'webhook payload');
+      const result = triggerFromDelivery(deps.queue, delivery, pipeline, git, action.actor);
       outcome = result.duplicate ? 'duplicate' : 'triggered';
       if (result.duplicate) return c.json({ run_id: result.runId, duplicate: true });
       deps.logger.info('webhook triggered run', { pipeline, event, run_id: result.runId });
