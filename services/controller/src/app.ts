@@ -1,5 +1,4 @@
 import {
-  closeOnEarlyError,
   declaredBodyLimit,
   errorHandler,
   notFoundHandler,
@@ -40,7 +39,6 @@ export function createApp(deps: ControllerDeps) {
     .use(requestId())
     .use(observeRequests({ service: 'controller', metrics: deps.metrics.http, logger: deps.logger }))
     // Body limits before any authentication work: declared sizes here, streamed sizes per route.
-    .use(closeOnEarlyError())
     .use(declaredBodyLimit(BODY_LIMITS.plan))
     .route('/api/v1', api)
     .route('/', webhookRoutes(deps))

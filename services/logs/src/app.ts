@@ -1,5 +1,4 @@
 import {
-  closeOnEarlyError,
   declaredBodyLimit,
   errorHandler,
   notFoundHandler,
@@ -23,7 +22,6 @@ export function createApp(deps: LogsDeps) {
   const app = new Hono<{ Variables: RequestIdVariables }>()
     .use(requestId())
     .use(observeRequests({ service: 'logs', metrics: http, logger: deps.logger }))
-    .use(closeOnEarlyError())
     .use(declaredBodyLimit(LOG_LIMITS.maxBodyBytes))
     .get('/api/v1/health', (c) => c.json({ status: 'ok' as const, version: deps.version }))
     .get('/metrics', async (c) =>

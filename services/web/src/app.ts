@@ -1,5 +1,4 @@
 import {
-  closeOnEarlyError,
   declaredBodyLimit,
   errorHandler,
   notFoundHandler,
@@ -20,7 +19,6 @@ export function createApp(deps: WebDeps) {
   const app = new Hono<{ Variables: ViewerVariables }>();
   app.use(requestId());
   app.use(observeRequests({ service: 'web', metrics: deps.metrics.http, logger: deps.logger }));
-  app.use(closeOnEarlyError());
   app.use(declaredBodyLimit(MAX_PROXY_BODY));
   app.use(resolveViewer(deps));
   app.route('/', healthRoutes(deps));
