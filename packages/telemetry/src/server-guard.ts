@@ -46,8 +46,10 @@ export function guardedCreateServer(options: ServerOptions, listener: RequestLis
           ? 'the request took too long to arrive'
           : 'malformed HTTP request',
     );
+    // A HEAD request's answer carries no body (its client would choke on one).
+    const head = (error as { rawPacket?: Buffer }).rawPacket?.subarray(0, 5).toString('latin1') === 'HEAD ';
     socket.end(
-      `HTTP/1.1 ${status} ${REASONS[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+      `HTTP/1.1 ${status} ${REASONS[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${head ? '' : body}`,
     );
   });
   return server;
