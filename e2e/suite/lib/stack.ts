@@ -109,6 +109,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           PORT: String(cachePort),
           SPARKWING_DATA_DIR: join(dir, 'cache'),
           SPARKWING_CONTROLLER_URL: urls.controller,
+          // Tests mirror local bare repositories under the stack's directory: allow-listed explicitly.
+          SPARKWING_MIRROR_ALLOWLIST: dir,
           SPARKWING_SIGNING_KEY: signingKey,
           ...Object.fromEntries(
             ['NPM', 'PYPI', 'GOLANG', 'RUBYGEMS', 'ALPINE'].map((name) => [

@@ -22,6 +22,8 @@ describe('uploadWorkingTree against a real cache process', () => {
   let cacheService: { url: string; stop(): void };
   let controller: { url: string; stop(): void };
   let cache: CacheClient;
+  // Mirrors of local bare repositories need the operator allow-list; this directory is it.
+  const mirrorRoot = temp('mirrors');
 
   beforeAll(async () => {
     const signingKey = randomBytes(32).toString('hex');
@@ -34,6 +36,7 @@ describe('uploadWorkingTree against a real cache process', () => {
       SPARKWING_DATA_DIR: temp('cache'),
       SPARKWING_CONTROLLER_URL: controller.url,
       SPARKWING_SIGNING_KEY: signingKey,
+      SPARKWING_MIRROR_ALLOWLIST: mirrorRoot,
     });
     cache = new CacheClient({ baseUrl: cacheService.url, token });
   });
@@ -99,7 +102,8 @@ describe('uploadWorkingTree against a real cache process', () => {
   });
 
   it('negotiates a commit the cache mirrors of origin and sends only what differs from it', async () => {
-    const upstream = temp('upstream');
+    const upstream = join(mirrorRoot, 'upstream.git');
+    mkdirSync(upstream);
     git(upstream, 'init', '-q', '--bare', '-b', 'main');
     const repo = temp('clone');
     git(repo, 'init', '-q', '-b', 'main');

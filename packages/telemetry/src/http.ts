@@ -147,16 +147,89 @@ export const notFoundHandler: NotFoundHandler = (c) =>
 /** Default cap for JSON bodies (1 MiB); routes pass a smaller or larger one when it matters. */
 export const DEFAULT_JSON_LIMIT = 1024 * 1024;
 
-/** Reads the raw body as bytes, refusing more than `maxBytes` (by Content-Length first, then by size). */
+/**
+ * Past a limit, up to this much more of the body is read and dropped before answering 413: closing a socket
+ * with unread bytes can reset the connection before the client reads the answer. Nothing past the limit is
+ * kept, so memory stays bounded whatever the client sends.
+ */
+const DISCARD_BYTES = 1024 * 1024;
+
+function tooLarge(maxBytes: number, size?: number): ApiError {
+  return new ApiError(
+    'payload_too_large',
+    size === undefined
+      ? `body is larger than the limit of ${maxBytes} bytes`
+      : `body is ${size} bytes; the limit is ${maxBytes}`,
+  );
+}
+
+/**
+ * Reads the raw body as bytes, refusing more than `maxBytes`: by Content-Length before reading, and while
+ * streaming (chunked bodies), so an oversized body never sits in memory.
+ */
 export async function readBodyBytes(c: Context, maxBytes: number): Promise<Buffer> {
   const declared = Number(c.req.header('content-length') ?? '0');
-  if (declared > maxBytes)
-    throw new ApiError('payload_too_large', `body is ${declared} bytes; the limit is ${maxBytes}`);
-  const body = Buffer.from(await c.req.arrayBuffer());
-  if (body.byteLength > maxBytes) {
-    throw new ApiError('payload_too_large', `body is ${body.byteLength} bytes; the limit is ${maxBytes}`);
+  if (declared > maxBytes) throw tooLarge(maxBytes, declared);
+  const body = c.req.raw.body;
+  if (!body) return Buffer.alloc(0);
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > maxBytes + DISCARD_BYTES) throw tooLarge(maxBytes);
+      if (size <= maxBytes) chunks.push(value);
+    }
+  } catch (error) {
+    await reader.cancel().catch(() => undefined);
+    throw error;
   }
-  return body;
+  if (size > maxBytes) throw tooLarge(maxBytes, size);
+  return Buffer.concat(chunks, size);
+}
+
+/**
+ * First in the stack: refuses a declared body over the largest any route of the service takes with 413
+ * before authentication or routing does any work (chunked bodies are capped by `readBodyBytes` per route).
+ */
+export function declaredBodyLimit(maxBytes: number): MiddlewareHandler {
+  return async (c, next) => {
+    const declared = c.req.header('content-length');
+    if (declared !== undefined && !/^\d{1,15}$/.test(declared))
+      throw new ApiError('bad_request', 'Content-Length is not a number');
+    if (declared !== undefined && Number(declared) > maxBytes) throw tooLarge(maxBytes, Number(declared));
+    await next();
+  };
+}
+
+/**
+ * An error answered before the request body was read (401, 413, 400) leaves unread bytes on the socket; a
+ * client reusing that keep-alive connection would fail, and draining them costs the server. Close it instead.
+ */
+export function closeOnEarlyError(): MiddlewareHandler {
+  return async (c, next) => {
+    await next();
+    const hasBody =
+      c.req.header('content-length') !== undefined || c.req.header('transfer-encoding') !== undefined;
+    if (hasBody && c.res.status >= 400 && c.req.header('content-length') !== '0') {
+      c.res.headers.set('connection', 'close');
+    }
+  };
+}
+
+/**
+ * A JSON body sent as `text/plain` or a form is what a cross-site page can post without a CORS preflight:
+ * refuse any declared type that is not JSON (415). No type at all is accepted (non-browser clients).
+ */
+export function assertJsonContentType(c: Context): void {
+  const type = c.req.header('content-type');
+  if (type === undefined) return;
+  const media = type.split(';')[0]!.trim().toLowerCase();
+  if (media === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(media)) return;
+  throw new ApiError('unsupported_media_type', `send JSON as Content-Type: application/json, not "${media}"`);
 }
 
 /** Parses and validates a JSON body: 413 over the limit, 400 on bad JSON or schema (unknown fields included). */
@@ -165,6 +238,7 @@ export async function readJson<S extends z.ZodType>(
   schema: S,
   maxBytes: number = DEFAULT_JSON_LIMIT,
 ): Promise<z.infer<S>> {
+  assertJsonContentType(c);
   const bytes = await readBodyBytes(c, maxBytes);
   let value: unknown;
   try {

@@ -5,3 +5,5 @@ export * from './otel.js';
 export * from './cicd.js';
 export * from './run-path.js';
 export * from './fetch-spans.js';
+export * from './bearer-auth.js';
+export * from './server-guard.js';

@@ -62,16 +62,27 @@ describe('http middleware', () => {
 
     const unknown = await app.request('/items', {
       method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ name: 'a', extra: 1 }),
     });
     expect(unknown.status).toBe(400);
     expect(((await unknown.json()) as { error: { message: string } }).error.message).toMatch(/extra/);
 
-    const badJson = await app.request('/items', { method: 'POST', body: '{nope' });
+    const badJson = await app.request('/items', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{nope',
+    });
     expect(badJson.status).toBe(400);
+
+    // A JSON body a cross-site form could send (text/plain) is refused before it is parsed.
+    const plain = await app.request('/items', { method: 'POST', body: JSON.stringify({ name: 'a' }) });
+    expect(plain.status).toBe(415);
+    expect(((await plain.json()) as { error: { code: string } }).error.code).toBe('unsupported_media_type');
 
     const big = await app.request('/items', {
       method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ name: 'x'.repeat(100) }),
     });
     expect(big.status).toBe(413);

@@ -1,6 +1,12 @@
-import { errorHandler, notFoundHandler, observeRequests, requestId } from '@sparkwing/telemetry';
+import {
+  closeOnEarlyError,
+  declaredBodyLimit,
+  errorHandler,
+  notFoundHandler,
+  observeRequests,
+  requestId,
+} from '@sparkwing/telemetry';
 import { Hono } from 'hono';
-import { closeOnEarlyError } from './connection.js';
 import type { CacheDeps } from './deps.js';
 import { rejectDotSegments } from './dot-segments.js';
 import { blobRoutes } from './routes/blobs.js';
@@ -15,6 +21,7 @@ export function createApp(deps: CacheDeps) {
     .use(requestId())
     .use(observeRequests({ service: 'cache', metrics: deps.metrics.http, logger: deps.logger }))
     .use(closeOnEarlyError())
+    .use(declaredBodyLimit(Math.max(deps.blobMaxBytes, deps.uploads.maxBytes)))
     .use(rejectDotSegments())
     .route('/', healthRoutes(deps))
     .route('/', proxyRoutes(deps))

@@ -16,6 +16,19 @@ export const configSchema = z.object({
   SPARKWING_SIGNING_KEY: z.string().min(16).optional(),
   /** Token (scope runs.read) the cache shows the controller to list queued/running runs. */
   SPARKWING_CACHE_TOKEN: z.string().min(1).optional(),
+  /**
+   * Comma-separated URL or absolute-path prefixes mirrors may be registered from although they are not
+   * `https://` to a public address (an internal git server, `http://`, local paths in tests). Empty = none.
+   */
+  SPARKWING_MIRROR_ALLOWLIST: z
+    .string()
+    .default('')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter((entry) => entry.length > 0),
+    ),
   /** Background fetch period of every mirror. */
   SPARKWING_FETCH_INTERVAL: duration('30s'),
   /** Eviction budget over everything under the data dir. */

@@ -1,6 +1,6 @@
-import type { Logger } from '@sparkwing/telemetry';
-import type { Authenticator } from './auth.js';
+import type { BearerAuthenticator, Logger } from '@sparkwing/telemetry';
 import type { Archives } from './git/archive.js';
+import type { MirrorUrlPolicy } from './git/mirror-urls.js';
 import type { Mirrors } from './git/mirrors.js';
 import type { CacheMetrics } from './metrics.js';
 import type { PackageProxy } from './proxy/proxy.js';
@@ -13,8 +13,10 @@ export interface CacheDeps {
   layout: Layout;
   metrics: CacheMetrics;
   logger: Logger;
-  auth: Authenticator;
+  auth: BearerAuthenticator;
   mirrors: Mirrors;
+  /** Which URLs may be registered as mirrors. */
+  mirrorUrls: MirrorUrlPolicy;
   archives: Archives;
   uploads: Uploads;
   proxy: PackageProxy;

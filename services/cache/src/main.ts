@@ -1,6 +1,6 @@
 import { serve } from '@hono/node-server';
 import { describeZodError } from '@sparkwing/contracts';
-import { createLogger, startTelemetry } from '@sparkwing/telemetry';
+import { createLogger, guardedCreateServer, startTelemetry } from '@sparkwing/telemetry';
 import { configSchema } from './config.js';
 import { createCacheMetrics } from './metrics.js';
 import { serviceOptionsFromConfig } from './options.js';
@@ -26,9 +26,17 @@ async function main(): Promise<void> {
   await service.mirrors.load();
   // The listening line is printed whatever LOG_LEVEL says: with PORT=0 it is how callers learn the port.
   const announce = createLogger({ service: 'cache', level: 'info' });
-  const server = serve({ fetch: service.app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
-    announce.info('listening', { port: info.port });
-  });
+  const server = serve(
+    {
+      fetch: service.app.fetch,
+      port: config.PORT,
+      hostname: config.HOST,
+      createServer: guardedCreateServer,
+    },
+    (info) => {
+      announce.info('listening', { port: info.port });
+    },
+  );
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;

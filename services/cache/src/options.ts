@@ -8,6 +8,7 @@ export function serviceOptionsFromConfig(config: CacheConfig): CacheServiceOptio
     controllerUrl: config.SPARKWING_CONTROLLER_URL,
     signingKey: config.SPARKWING_SIGNING_KEY,
     serviceToken: config.SPARKWING_CACHE_TOKEN,
+    mirrorAllowlist: config.SPARKWING_MIRROR_ALLOWLIST,
     fetchIntervalMs: config.SPARKWING_FETCH_INTERVAL,
     maxBytes: config.SPARKWING_CACHE_MAX_BYTES,
     blobMaxBytes: config.SPARKWING_BLOB_MAX_BYTES,

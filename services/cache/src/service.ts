@@ -1,10 +1,10 @@
 import { ControllerClient, type FetchLike } from '@sparkwing/client';
 import { PROXY_REGISTRIES, type ProxyRegistry } from '@sparkwing/contracts';
-import { type Logger, silentLogger } from '@sparkwing/telemetry';
+import { BearerAuthenticator, type Logger, silentLogger } from '@sparkwing/telemetry';
 import { createApp } from './app.js';
-import { createAuthenticator } from './auth.js';
 import type { CacheDeps } from './deps.js';
 import { createArchives } from './git/archive.js';
+import { createMirrorUrlPolicy, type ResolveHost } from './git/mirror-urls.js';
 import { createMirrors } from './git/mirrors.js';
 import { type CacheMetrics, createCacheMetrics } from './metrics.js';
 import { createPackageProxy } from './proxy/proxy.js';
@@ -31,6 +31,10 @@ export interface CacheServiceOptions {
   signingKey?: string;
   /** Token with runs.read for listing queued/running runs (eviction protection). */
   serviceToken?: string;
+  /** URL / path prefixes mirrors may come from besides public https:// (SPARKWING_MIRROR_ALLOWLIST). */
+  mirrorAllowlist?: readonly string[];
+  /** DNS lookup for mirror URL checks (tests). */
+  resolveHost?: ResolveHost;
   /** 0 disables the background loop (tests that drive refreshes themselves). */
   fetchIntervalMs?: number;
   maxBytes?: number;
@@ -102,11 +106,17 @@ export function createCacheService(options: CacheServiceOptions) {
     layout,
     metrics,
     logger,
-    auth: createAuthenticator({
+    auth: new BearerAuthenticator({
       signingKey: options.signingKey,
-      introspect: introspector ? (token) => introspector.introspect(token) : undefined,
+      introspect: introspector ? (token) => introspector.introspect(token) : null,
+      allowBasic: true,
+      realm: 'sparkwing-cache',
     }),
     mirrors,
+    mirrorUrls: createMirrorUrlPolicy({
+      allow: options.mirrorAllowlist ?? [],
+      resolve: options.resolveHost,
+    }),
     archives: createArchives(layout),
     uploads: createUploads({ layout, mirrors, maxBytes: options.uploadMaxBytes ?? 1024 ** 3 }),
     proxy: createPackageProxy({

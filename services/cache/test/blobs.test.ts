@@ -208,8 +208,15 @@ describe('eviction', () => {
     try {
       writeFileSync(join(dir, 'kept.bin'), randomBytes(5_000));
       writeFileSync(join(dir, 'dropped.bin'), randomBytes(5_000));
-      // Refs are content addresses: learn the one to protect from another cache before this one sees it.
-      const expected = await client.uploadTree({ cwd: dir, files: ['kept.bin'] });
+      // Refs are content addresses: learn the one to protect from another cache before this one sees it
+      // (uploading takes runs.write, which only the controller-backed caches can verify).
+      const scratch = await startCache({
+        SPARKWING_CONTROLLER_URL: controller.url,
+        SPARKWING_FETCH_INTERVAL: '1h',
+      });
+      const expected = await new CacheClient({ baseUrl: scratch.url, token: ADMIN_TOKEN })
+        .uploadTree({ cwd: dir, files: ['kept.bin'] })
+        .finally(() => scratch.stop());
       controller.runningUploads = [expected.upload_ref];
       const kept = await admin.uploadTree({ cwd: dir, files: ['kept.bin'] });
       expect(kept.upload_ref).toBe(expected.upload_ref);

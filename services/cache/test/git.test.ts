@@ -8,6 +8,7 @@ import {
   type CacheProcess,
   type FakeController,
   git,
+  gitAsync,
   makeOrigin,
   nodeToken,
   startCache,
@@ -45,7 +46,12 @@ beforeAll(async () => {
   writeFileSync(join(origin.work, 'bin.dat'), Buffer.from([0, 1, 2, 255, 254, 0]));
   commit('first', { 'README.md': '# demo\n' });
   controller = await startFakeController();
-  cache = await startCache({ SPARKWING_CONTROLLER_URL: controller.url, SPARKWING_FETCH_INTERVAL: '1h' });
+  // Local bare repositories are not https:// to a public host: the test allow-lists its own directory.
+  cache = await startCache({
+    SPARKWING_CONTROLLER_URL: controller.url,
+    SPARKWING_FETCH_INTERVAL: '1h',
+    SPARKWING_MIRROR_ALLOWLIST: root,
+  });
   expect((await register('demo', origin.bare)).status).toBe(201);
 });
 
@@ -56,10 +62,10 @@ afterAll(async () => {
 });
 
 describe('git mirror', () => {
-  it('clones through the cache with protocol v2 and v0, modes and binaries intact', () => {
+  it('clones through the cache with protocol v2 and v0, modes and binaries intact', async () => {
     for (const version of ['2', '0']) {
       const dest = join(root, `clone-v${version}`);
-      git(
+      await gitAsync(
         root,
         '-c',
         auth,
@@ -78,7 +84,7 @@ describe('git mirror', () => {
 
   it('registering again is idempotent, another url conflicts, node tokens may not register', async () => {
     expect((await register('demo', origin.bare)).status).toBe(200);
-    expect((await register('demo', '/elsewhere.git')).status).toBe(409);
+    expect((await register('demo', join(root, 'elsewhere.git'))).status).toBe(409);
     const asNode = await fetch(`${cache.url}/git/repos`, {
       method: 'POST',
       headers: { ...authHeaders(nodeToken()), 'content-type': 'application/json' },
@@ -95,11 +101,11 @@ describe('git mirror', () => {
 
   it('refuses pushes with 403', async () => {
     const dest = join(root, 'clone-push');
-    git(root, '-c', auth, 'clone', '-q', `${cache.url}/git/demo`, dest);
+    await gitAsync(root, '-c', auth, 'clone', '-q', `${cache.url}/git/demo`, dest);
     writeFileSync(join(dest, 'new.txt'), 'x');
     git(dest, 'add', '-A');
     git(dest, 'commit', '-q', '-m', 'local');
-    expect(() => git(dest, '-c', auth, 'push', '-q', 'origin', 'main')).toThrow(/403/);
+    await expect(gitAsync(dest, '-c', auth, 'push', '-q', 'origin', 'main')).rejects.toThrow(/403/);
     const direct = await fetch(`${cache.url}/git/demo/git-receive-pack`, {
       method: 'POST',
       headers: authHeaders(),
@@ -133,11 +139,11 @@ describe('git mirror', () => {
     expect(await refs.text()).toContain(sha);
   });
 
-  it('fetches a sha the mirror lacks synchronously before answering', () => {
+  it('fetches a sha the mirror lacks synchronously before answering', async () => {
     const dest = join(root, 'clone-sync');
-    git(root, '-c', auth, 'clone', '-q', `${cache.url}/git/demo`, dest);
+    await gitAsync(root, '-c', auth, 'clone', '-q', `${cache.url}/git/demo`, dest);
     const sha = commit('third', { 'third.txt': 'three\n' });
-    git(dest, '-c', auth, 'fetch', '-q', 'origin', sha);
+    await gitAsync(dest, '-c', auth, 'fetch', '-q', 'origin', sha);
     expect(git(dest, 'cat-file', '-t', sha)).toBe('commit');
   });
 
@@ -234,6 +240,7 @@ describe('background fetch loop', () => {
     const fast = await startCache({
       SPARKWING_CONTROLLER_URL: controller.url,
       SPARKWING_FETCH_INTERVAL: '300ms',
+      SPARKWING_MIRROR_ALLOWLIST: loopRoot,
     });
     try {
       const created = await fetch(`${fast.url}/git/repos`, {

@@ -1,4 +1,4 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -23,21 +23,32 @@ export function nodeToken(runId = 'run_a', nodeId = 'build'): string {
   });
 }
 
+const gitEnv = (cwd: string) => ({
+  PATH: process.env.PATH,
+  HOME: cwd,
+  GIT_CONFIG_NOSYSTEM: '1',
+  GIT_AUTHOR_NAME: 't',
+  GIT_AUTHOR_EMAIL: 't@example.com',
+  GIT_COMMITTER_NAME: 't',
+  GIT_COMMITTER_EMAIL: 't@example.com',
+  GIT_TERMINAL_PROMPT: '0',
+});
+
+/**
+ * git without blocking the event loop: for commands that talk to the cache, which asks the test's fake
+ * controller (in this process) about the token while git runs.
+ */
+export function gitAsync(cwd: string, ...args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile('git', args, { cwd, encoding: 'utf8', env: gitEnv(cwd) }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`${error.message}\n${stderr}`));
+      else resolve(stdout.trim());
+    });
+  });
+}
+
 export function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', args, {
-    cwd,
-    encoding: 'utf8',
-    env: {
-      PATH: process.env.PATH,
-      HOME: cwd,
-      GIT_CONFIG_NOSYSTEM: '1',
-      GIT_AUTHOR_NAME: 't',
-      GIT_AUTHOR_EMAIL: 't@example.com',
-      GIT_COMMITTER_NAME: 't',
-      GIT_COMMITTER_EMAIL: 't@example.com',
-      GIT_TERMINAL_PROMPT: '0',
-    },
-  }).trim();
+  return execFileSync('git', args, { cwd, encoding: 'utf8', env: gitEnv(cwd) }).trim();
 }
 
 /** A work repo with one commit and its bare copy (the "origin" the cache mirrors). */
@@ -57,13 +68,33 @@ export interface FakeController {
   close(): Promise<void>;
 }
 
-/** Answers introspection (ADMIN_TOKEN → admin user) and `GET /api/v1/runs?status=` like the controller. */
-export async function startFakeController(): Promise<FakeController> {
+export interface FakeToken {
+  kind: 'user' | 'runner' | 'service';
+  scopes: string[];
+}
+
+/**
+ * Answers introspection (ADMIN_TOKEN → admin user, plus `tokens`) and `GET /api/v1/runs?status=` like the
+ * controller.
+ */
+export async function startFakeController(tokens: Record<string, FakeToken> = {}): Promise<FakeController> {
   const state = { runningUploads: [] as string[] };
   const server = http.createServer((req, res) => {
     res.setHeader('content-type', 'application/json');
     const auth = req.headers.authorization;
     const url = new URL(req.url ?? '/', 'http://x');
+    const known = tokens[(auth ?? '').replace(/^Bearer /, '')];
+    if (url.pathname === '/api/v1/auth/introspect' && known) {
+      res.end(
+        JSON.stringify({
+          active: true,
+          principal: { kind: known.kind, name: 'tester', token_prefix: 'sw_t', run_id: null, node_id: null },
+          scopes: known.scopes,
+          expires_at: null,
+        }),
+      );
+      return;
+    }
     if (url.pathname === '/api/v1/auth/introspect' && auth === `Bearer ${ADMIN_TOKEN}`) {
       res.end(
         JSON.stringify({

@@ -84,6 +84,7 @@ beforeAll(async () => {
     SPARKWING_CONTROLLER_URL: controller.url,
     SPARKWING_FETCH_INTERVAL: '1h',
     SPARKWING_UPLOAD_MAX_BYTES: '200000',
+    SPARKWING_MIRROR_ALLOWLIST: root,
   });
   client = new CacheClient({ baseUrl: cache.url, token: ADMIN_TOKEN });
   await client.registerRepo('app', origin.bare);

@@ -1,4 +1,10 @@
-import { errorHandler, notFoundHandler, observeRequests, requestId } from '@sparkwing/telemetry';
+import {
+  declaredBodyLimit,
+  errorHandler,
+  notFoundHandler,
+  observeRequests,
+  requestId,
+} from '@sparkwing/telemetry';
 import { Hono } from 'hono';
 import type { AppEnv, ControllerDeps } from './deps.js';
 import { adminRoutes } from './routes/admin.js';
@@ -12,6 +18,7 @@ import { runReadRoutes } from './routes/runs/read.js';
 import { runSecretRoutes } from './routes/runs/secret.js';
 import { runWriteRoutes } from './routes/runs/write.js';
 import { triggerRoutes } from './routes/triggers.js';
+import { BODY_LIMITS } from './routes/params.js';
 import { webhookRoutes } from './webhooks/routes.js';
 
 /** The controller's HTTP API. No I/O here: everything it touches comes in `deps`. */
@@ -31,6 +38,8 @@ export function createApp(deps: ControllerDeps) {
   const app = new Hono<AppEnv>()
     .use(requestId())
     .use(observeRequests({ service: 'controller', metrics: deps.metrics.http, logger: deps.logger }))
+    // Body limits before any authentication work: declared sizes here, streamed sizes per route.
+    .use(declaredBodyLimit(BODY_LIMITS.plan))
     .route('/api/v1', api)
     .route('/', webhookRoutes(deps))
     .get('/metrics', async (c) => {

@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
-import { createLogger, startTelemetry } from '@sparkwing/telemetry';
+import { createLogger, guardedCreateServer, startTelemetry } from '@sparkwing/telemetry';
 import { githubCredentials, parseConfig } from './config.js';
 import { createController } from './controller.js';
 import type { Dispatcher } from './dispatch/types.js';
@@ -75,7 +75,12 @@ async function main(): Promise<void> {
   controller.schedules.start(config.SPARKWING_SCHEDULE_INTERVAL);
   controller.statuses?.start(1_000);
   const server = serve(
-    { fetch: controller.app.fetch, port: config.PORT, hostname: '0.0.0.0' },
+    {
+      fetch: controller.app.fetch,
+      port: config.PORT,
+      hostname: '0.0.0.0',
+      createServer: guardedCreateServer,
+    },
     (info: AddressInfo) => {
       logger.info('listening', {
         port: info.port,

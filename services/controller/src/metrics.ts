@@ -7,6 +7,8 @@ export const CLAIM_OUTCOMES = { claimed: 'claimed', empty: 'empty', error: 'erro
 export type ClaimOutcome = (typeof CLAIM_OUTCOMES)[keyof typeof CLAIM_OUTCOMES];
 export const RECOVERY_KINDS = ['agent_lost', 'runner_lease_expired', 'queue_timeout'] as const;
 export type RecoveryKind = (typeof RECOVERY_KINDS)[number];
+/** `recoveries` kind of a claim put back because its long-poll client was gone (not a failure reason). */
+export const CLAIM_UNDELIVERED = 'claim_undelivered';
 export const WEBHOOK_OUTCOMES = [
   'triggered',
   'ignored',

@@ -50,6 +50,9 @@ export function harness(options: Partial<ControllerOptions> = {}): Harness {
       const headers: Record<string, string> = { ...opts.headers };
       if (opts.token) headers.authorization = `Bearer ${opts.token}`;
       let body: string | Buffer | undefined = opts.raw;
+      // A raw string would otherwise go out as text/plain, which JSON routes refuse (415).
+      if (opts.raw !== undefined && !Object.keys(headers).some((k) => k.toLowerCase() === 'content-type'))
+        headers['content-type'] = 'application/json';
       if (opts.body !== undefined) {
         body = JSON.stringify(opts.body);
         headers['content-type'] = 'application/json';

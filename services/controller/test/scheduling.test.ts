@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { claimOrThrow, errorOf, type Harness, harness, plannedRun } from './helpers.js';
+import { ADMIN, claimOrThrow, errorOf, type Harness, harness, plannedRun } from './helpers.js';
 
 let h: Harness;
 afterEach(() => h?.close());
@@ -65,6 +65,27 @@ describe('plan', () => {
       [{ nodes: [{ id: '..' }] }, ['nodes.0.id']],
       [{ nodes: [{ id: 'a', bogus: 1 }] }, ['bogus']],
       [{ nodes: [] }, ['nodes']],
+      [
+        { nodes: [{ id: 'a', steps: [{ id: 's', needs: ['ghost'] }] }] },
+        ['node a: unknown step needs: s needs ghost'],
+      ],
+      [{ nodes: [{ id: 'a', steps: [{ id: 's' }, { id: 's' }] }] }, ['node a: duplicate step ids: s']],
+      [
+        {
+          nodes: [
+            {
+              id: 'a',
+              steps: [
+                { id: 's', needs: ['t'] },
+                { id: 't', needs: ['s'] },
+              ],
+            },
+          ],
+        },
+        ['node a: step cycle: s -> t -> s'],
+      ],
+      [{ nodes: [{ id: 'a', resources: { memory: 'lots' } }] }, ['node a: resources.memory', 'lots']],
+      [{ nodes: [{ id: 'a', resources: { cpu: 'fast' } }] }, ['node a: resources.cpu']],
     ];
     for (const [body, fragments] of cases) {
       const res = await h.req('POST', `/api/v1/runs/${run_id}/plan`, { token: lease.token, body });
@@ -346,7 +367,9 @@ describe('node lifecycle and DAG', () => {
     });
     expect(bad.status).toBe(400);
     expect((await errorOf(h.admin.getMetrics(run, 'nope'))).status).toBe(404);
-    expect((await errorOf(h.admin.postMetrics(run, 'a', 'swt_x', []))).status).toBe(403);
+    // A token nobody issued is unauthenticated, on node routes too.
+    expect((await errorOf(h.admin.postMetrics(run, 'a', 'swt_x', []))).status).toBe(401);
+    expect((await errorOf(h.admin.postMetrics(run, 'a', ADMIN, []))).status).toBe(403);
   });
 });
 

@@ -37,6 +37,8 @@ describe('controller process: GitHub webhook → cache mirror → run → commit
       SPARKWING_DATA_DIR: join(root, 'cache'),
       SPARKWING_CONTROLLER_URL: `http://127.0.0.1:${port}`,
       SPARKWING_FETCH_INTERVAL: '1h',
+      // The test's bare repository is a local path: allow-listed, as docs/cache.md says an operator would.
+      SPARKWING_MIRROR_ALLOWLIST: root,
     });
     const dataDir = join(root, 'controller');
     controller = await startController({

@@ -121,6 +121,20 @@ describe('GitHub webhooks', () => {
     );
   });
 
+  it('needs X-GitHub-Delivery to trigger, and refuses a branch longer than the API allows', async () => {
+    h = harness();
+    const push = (branch: string) => ({ ref: `refs/heads/${branch}`, after: SHA, repository });
+    for (let i = 0; i < 2; i++) {
+      const res = await deliver('push', push('main'));
+      expect(res.status).toBe(400);
+      expect((await res.json()).error.message).toContain('X-GitHub-Delivery');
+    }
+    const long = await deliver('push', push('b'.repeat(600)), { delivery: 'long-branch' });
+    expect(long.status).toBe(400);
+    expect((await long.json()).error.message).toContain('branch');
+    expect((await h.admin.listRuns()).runs).toHaveLength(0);
+  });
+
   it('answers 503 without a configured secret and 400 for a bad pipeline name', async () => {
     h = harness({ webhookSecret: undefined });
     expect((await deliver('ping', {})).status).toBe(503);

@@ -1,10 +1,12 @@
 import {
+  declaredBodyLimit,
   errorHandler,
   notFoundHandler,
   observeRequests,
   type RequestIdVariables,
   requestId,
 } from '@sparkwing/telemetry';
+import { LOG_LIMITS } from '@sparkwing/contracts';
 import { Hono } from 'hono';
 import type { LogsDeps } from './deps.js';
 import { appendLogs } from './routes/logs/append.js';
@@ -20,6 +22,7 @@ export function createApp(deps: LogsDeps) {
   const app = new Hono<{ Variables: RequestIdVariables }>()
     .use(requestId())
     .use(observeRequests({ service: 'logs', metrics: http, logger: deps.logger }))
+    .use(declaredBodyLimit(LOG_LIMITS.maxBodyBytes))
     .get('/api/v1/health', (c) => c.json({ status: 'ok' as const, version: deps.version }))
     .get('/metrics', async (c) =>
       c.body(await registry.metrics(), 200, { 'content-type': registry.contentType }),

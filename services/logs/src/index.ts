@@ -1,5 +1,5 @@
 export { createApp, type LogsApp } from './app.js';
-export { Authenticator, authorize, type Caller, type Introspect } from './auth/authenticate.js';
+export { authorize } from './auth/authorize.js';
 export { introspectWithController } from './auth/controller-introspect.js';
 export { configSchema, type LogsConfig } from './config.js';
 export type { LogsDeps } from './deps.js';

@@ -1,7 +1,7 @@
 import { serve } from '@hono/node-server';
 import { ControllerClient } from '@sparkwing/client';
 import { describeZodError } from '@sparkwing/contracts';
-import { createLogger, startTelemetry } from '@sparkwing/telemetry';
+import { createLogger, guardedCreateServer, startTelemetry } from '@sparkwing/telemetry';
 import { introspectWithController } from './auth/controller-introspect.js';
 import { configSchema } from './config.js';
 import { createLogsMetrics } from './metrics.js';
@@ -29,9 +29,17 @@ const service = createLogsService({
   metrics: createLogsMetrics({ defaultMetrics: true }),
 });
 
-const server = serve({ fetch: service.app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
-  logger.info('listening', { port: info.port, data_dir: config.SPARKWING_DATA_DIR });
-});
+const server = serve(
+  {
+    fetch: service.app.fetch,
+    port: config.PORT,
+    hostname: config.HOST,
+    createServer: guardedCreateServer,
+  },
+  (info) => {
+    logger.info('listening', { port: info.port, data_dir: config.SPARKWING_DATA_DIR });
+  },
+);
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {

@@ -1,5 +1,4 @@
-import { silentLogger, type Logger } from '@sparkwing/telemetry';
-import { Authenticator, type Introspect } from './auth/authenticate.js';
+import { BearerAuthenticator, type Introspect, silentLogger, type Logger } from '@sparkwing/telemetry';
 import { createApp, type LogsApp } from './app.js';
 import type { LogsDeps } from './deps.js';
 import { createLogsMetrics, type LogsMetrics } from './metrics.js';
@@ -48,7 +47,7 @@ export function createLogsService(options: LogsServiceOptions): LogsService {
     pollIntervalMs: options.pollIntervalMs,
     searchBudget: options.searchBudget,
   });
-  const auth = new Authenticator({
+  const auth = new BearerAuthenticator({
     signingKey: options.signingKey,
     introspect: options.introspect,
     clock: () => clock().getTime(),

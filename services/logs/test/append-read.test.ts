@@ -350,6 +350,16 @@ describe('auth', () => {
     expect((await get('/api/v1/logs/run_auth/n', 'reader')).status).toBe(200);
   });
 
+  it('never takes "search" for a run id, whatever the method', async () => {
+    expect((await append(service.url, 'search', 'n', 'writer', ndjson([{ msg: 'x' }]))).status).toBe(400);
+    const res = await fetch(`${service.url}/api/v1/logs/search`, {
+      method: 'DELETE',
+      headers: { authorization: 'Bearer writer' },
+    });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toContain('names a route');
+  });
+
   it('caches introspection answers briefly', async () => {
     await get('/api/v1/logs/run_cache/n', 'reader');
     const before = peer.calls();

@@ -1,7 +1,14 @@
-import { errorHandler, notFoundHandler, observeRequests, requestId } from '@sparkwing/telemetry';
+import {
+  declaredBodyLimit,
+  errorHandler,
+  notFoundHandler,
+  observeRequests,
+  requestId,
+} from '@sparkwing/telemetry';
 import { Hono } from 'hono';
 import { buildDeps, type WebAppOptions, type WebDeps } from './deps.js';
 import { healthRoutes } from './routes/health.js';
+import { MAX_PROXY_BODY } from './proxy/forward.js';
 import { proxyRoutes } from './routes/proxy.js';
 import { sessionRoutes } from './routes/session.js';
 import { staticRoutes } from './routes/static.js';
@@ -12,6 +19,7 @@ export function createApp(deps: WebDeps) {
   const app = new Hono<{ Variables: ViewerVariables }>();
   app.use(requestId());
   app.use(observeRequests({ service: 'web', metrics: deps.metrics.http, logger: deps.logger }));
+  app.use(declaredBodyLimit(MAX_PROXY_BODY));
   app.use(resolveViewer(deps));
   app.route('/', healthRoutes(deps));
   app.route('/', sessionRoutes(deps));

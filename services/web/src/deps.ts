@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { type Logger, silentLogger } from '@sparkwing/telemetry';
+import { BearerAuthenticator, type Logger, silentLogger } from '@sparkwing/telemetry';
 import { createWebMetrics, type WebMetrics } from './metrics.js';
+import { introspectAt } from './session/introspect.js';
 import { SessionStore } from './session/store.js';
 
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
@@ -20,6 +21,8 @@ export interface WebDeps {
   logs: Upstream;
   staticDir: string;
   sessions: SessionStore;
+  /** Verifies tokens presented at sign-in (the shared authenticator, by controller introspection). */
+  auth: BearerAuthenticator;
   /** Local mode acts upstream with this token and needs no sign-in. */
   localToken: string | null;
   /** Cluster mode: the dashboard's own token, used only to probe upstream health. */
@@ -61,12 +64,13 @@ export function buildDeps(options: WebAppOptions): WebDeps {
   if (options.mode === 'cluster' && !options.sessionSecret)
     throw new Error('cluster mode needs a session secret');
   if (options.mode === 'local' && !options.localToken) throw new Error('local mode needs the local token');
+  const controller: Upstream = {
+    baseUrl: trimSlash(options.controllerUrl ?? 'http://controller'),
+    fetch: options.controllerFetch ?? globalFetch,
+  };
   return {
     mode: options.mode,
-    controller: {
-      baseUrl: trimSlash(options.controllerUrl ?? 'http://controller'),
-      fetch: options.controllerFetch ?? globalFetch,
-    },
+    controller,
     logs: { baseUrl: trimSlash(options.logsUrl ?? 'http://logs'), fetch: options.logsFetch ?? globalFetch },
     staticDir: options.staticDir ?? webStaticDir(),
     sessions: new SessionStore({
@@ -74,6 +78,7 @@ export function buildDeps(options: WebAppOptions): WebDeps {
       ttlMs: options.sessionTtlMs ?? 12 * 3_600_000,
       now: options.now,
     }),
+    auth: new BearerAuthenticator({ introspect: introspectAt(controller), clock: options.now }),
     localToken: options.localToken ?? null,
     serviceToken: options.serviceToken ?? null,
     secureCookie: options.secureCookie ?? false,

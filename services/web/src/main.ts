@@ -1,5 +1,5 @@
 import { serve } from '@hono/node-server';
-import { createLogger, startTelemetry } from '@sparkwing/telemetry';
+import { createLogger, guardedCreateServer, startTelemetry } from '@sparkwing/telemetry';
 import { createApp } from './app.js';
 import { parseConfig, type WebConfig } from './config.js';
 import { buildDeps } from './deps.js';
@@ -38,9 +38,12 @@ const deps = buildDeps({
 });
 const app = createApp(deps);
 
-const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
-  logger.info('listening', { port: info.port, host: config.HOST });
-});
+const server = serve(
+  { fetch: app.fetch, port: config.PORT, hostname: config.HOST, createServer: guardedCreateServer },
+  (info) => {
+    logger.info('listening', { port: info.port, host: config.HOST });
+  },
+);
 
 let stopping = false;
 const shutdown = (signal: string) => {

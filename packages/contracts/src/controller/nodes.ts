@@ -72,13 +72,43 @@ export const nodeHeartbeatResponseSchema = z.object({
 });
 export type NodeHeartbeatResponse = z.infer<typeof nodeHeartbeatResponseSchema>;
 
+/** Deepest nesting a job output may have, and its largest serialised size. */
+export const OUTPUT_LIMITS = { maxDepth: 32, maxBytes: 256 * 1024 } as const;
+
+/** Nesting depth of a JSON value, walked without recursion (a hostile value may be thousands deep). */
+export function jsonDepth(value: unknown): number {
+  let deepest = 0;
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop()!;
+    if (item === null || typeof item !== 'object') continue;
+    deepest = Math.max(deepest, depth);
+    if (deepest > 10_000) return deepest;
+    for (const child of Object.values(item)) stack.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
+const outputSchema = z.unknown().superRefine((value, ctx) => {
+  if (jsonDepth(value) > OUTPUT_LIMITS.maxDepth) {
+    ctx.addIssue({ code: 'custom', message: `nested deeper than ${OUTPUT_LIMITS.maxDepth} levels` });
+    return;
+  }
+  const size = new TextEncoder().encode(JSON.stringify(value) ?? '').length;
+  if (size > OUTPUT_LIMITS.maxBytes)
+    ctx.addIssue({
+      code: 'custom',
+      message: `${size} bytes serialised; the limit is ${OUTPUT_LIMITS.maxBytes}`,
+    });
+});
+
 export const nodeFinishRequestSchema = z.strictObject({
   outcome: nodeOutcomeSchema,
   failure_reason: failureReasonSchema.optional(),
   exit_code: z.number().int().min(-1).max(65_535).optional(),
   error: z.string().max(16_384).optional(),
   logs_tail: z.string().max(8_192).optional(),
-  output: z.unknown().optional(),
+  output: outputSchema.optional(),
   /**
    * Protocol 2: after recording the result, claim the runner's next node in the same call (long-polling up
    * to `next.wait_ms`). Needs the runner token in `X-Sparkwing-Claim-Token`; the answer carries `next_claim`.

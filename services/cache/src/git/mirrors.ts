@@ -25,6 +25,8 @@ interface MirrorState extends Registration {
 
 const REF_RE = /^[A-Za-z0-9._/@{}^~-]{1,256}$/;
 const MAX_BACKOFF_MS = 15 * 60_000;
+/** A checked public URL must not redirect the cache somewhere it would have refused (SSRF). */
+const NO_REDIRECTS = ['-c', 'http.followRedirects=false'] as const;
 
 /**
  * One pack with a reachability bitmap: clones then reuse pack data verbatim instead of compressing objects per
@@ -124,7 +126,7 @@ export function createMirrors(options: MirrorsOptions) {
   async function doFetch(state: MirrorState): Promise<void> {
     const started = performance.now();
     state.lastFetchAt = now();
-    const result = await runGit(['fetch', '--prune', '--quiet', 'origin'], {
+    const result = await runGit([...NO_REDIRECTS, 'fetch', '--prune', '--quiet', 'origin'], {
       cwd: dirOf(state.name),
       timeoutMs: 10 * 60_000,
     });
@@ -193,7 +195,7 @@ export function createMirrors(options: MirrorsOptions) {
     await mkdir(layout.tmp, { recursive: true });
     const temp = tempPath(layout.tmp, `clone-${name}`);
     const started = performance.now();
-    const result = await runGit(['clone', '--mirror', '--quiet', '--', url, temp], {
+    const result = await runGit([...NO_REDIRECTS, 'clone', '--mirror', '--quiet', '--', url, temp], {
       timeoutMs: 30 * 60_000,
     });
     metrics.fetchDuration.observe((performance.now() - started) / 1_000);

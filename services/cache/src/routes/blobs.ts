@@ -2,7 +2,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ApiError, isBundleDigest } from '@sparkwing/contracts';
 import { type Context, Hono } from 'hono';
-import { type AuthVariables, assertRunAccess, requireAuth } from '../auth.js';
+import { assertAccess, type AuthVariables } from '../auth.js';
 import type { CacheDeps } from '../deps.js';
 import type { HitStore } from '../metrics.js';
 import { bodyStream, fileBody, touch, writeAtomic } from '../store/atomic.js';
@@ -89,17 +89,19 @@ function rawTail(c: Context, prefix: string): string {
 
 /** `/bin/{key}` (content-addressed) and `/cache/{key}` (GET, HEAD, PUT) and `/artifacts/{runID}[/{path}]`. */
 export function blobRoutes(deps: CacheDeps) {
-  const auth = requireAuth(deps.auth);
+  const auth = deps.auth.middleware();
   const app = new Hono<{ Variables: AuthVariables }>()
     .use('/bin/*', auth)
     .use('/cache/*', auth)
     .use('/artifacts/*', auth);
   for (const store of ['bin', 'cache'] as const) {
     const dir = deps.layout.dir(store);
-    app.on(['GET', 'HEAD'], `/${store}/:key`, (c) =>
-      serveFile(c, deps, store, join(dir, blobKeyOrThrow(c.req.param('key'))), `${store} entry`),
-    );
+    app.on(['GET', 'HEAD'], `/${store}/:key`, (c) => {
+      assertAccess(c.get('caller'), `${store}Read`);
+      return serveFile(c, deps, store, join(dir, blobKeyOrThrow(c.req.param('key'))), `${store} entry`);
+    });
     app.put(`/${store}/:key`, async (c) => {
+      assertAccess(c.get('caller'), `${store}Write`);
       const key = blobKeyOrThrow(c.req.param('key'));
       const digest = store === 'bin' ? binKeyOrThrow(key).slice('sha256-'.length) : undefined;
       const size = await storeBody(c, deps, join(dir, key), digest);
@@ -109,16 +111,18 @@ export function blobRoutes(deps: CacheDeps) {
   const artifacts = deps.layout.dir('artifacts');
   app.get('/artifacts/:runID', async (c) => {
     const runId = runIdOrThrow(c.req.param('runID'));
+    assertAccess(c.get('caller'), 'artifactRead', runId);
     return c.json({ run_id: runId, artifacts: await listFiles(join(artifacts, runId)) });
   });
   app.on(['GET', 'HEAD'], '/artifacts/:runID/*', (c) => {
     const runId = runIdOrThrow(c.req.param('runID'));
+    assertAccess(c.get('caller'), 'artifactRead', runId);
     const path = artifactPathOrThrow(rawTail(c, `/artifacts/${c.req.param('runID')}/`));
     return serveFile(c, deps, 'artifacts', join(artifacts, runId, path), `artifact ${path}`);
   });
   app.put('/artifacts/:runID/*', async (c) => {
     const runId = runIdOrThrow(c.req.param('runID'));
-    assertRunAccess(c.get('principal'), runId);
+    assertAccess(c.get('caller'), 'artifactWrite', runId);
     const path = artifactPathOrThrow(rawTail(c, `/artifacts/${c.req.param('runID')}/`));
     const size = await storeBody(c, deps, join(artifacts, runId, path));
     return c.json({ run_id: runId, path, size }, 201);

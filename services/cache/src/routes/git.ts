@@ -3,7 +3,7 @@ import { safeTreePath, UnsafeTarError } from '@sparkwing/client';
 import { readJson, readQuery } from '@sparkwing/telemetry';
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { type AuthVariables, assertNotNode, requireAuth } from '../auth.js';
+import { allow, assertMirrorAdmin, type AuthVariables } from '../auth.js';
 import type { CacheDeps } from '../deps.js';
 import { advertiseRefs, parseWants, readUploadPackRequest, uploadPack } from '../git/smart-http.js';
 import { changedFiles } from '../git/changes.js';
@@ -19,27 +19,30 @@ const fileQuerySchema = archiveQuerySchema.extend({ path: z.string().min(1).max(
 /** Mirror admin, smart-HTTP clone/fetch (read only), archives and single files. */
 export function gitRoutes(deps: CacheDeps) {
   const { mirrors } = deps;
-  const auth = requireAuth(deps.auth);
+  const auth = deps.auth.middleware();
+  const read = allow('gitRead');
   return new Hono<{ Variables: AuthVariables }>()
     .use('/git/*', auth)
-    .use('/archive', auth)
-    .use('/file', auth)
-    .use('/changes', auth)
-    .get('/git/repos', async (c) => c.json({ repos: await mirrors.list() }))
+    .use('/archive', auth, read)
+    .use('/file', auth, read)
+    .use('/changes', auth, read)
+    .get('/git/repos', read, async (c) => c.json({ repos: await mirrors.list() }))
     .post('/git/repos', async (c) => {
-      assertNotNode(c.get('principal'), 'register mirrors');
+      assertMirrorAdmin(c.get('caller'));
       const body = await readJson(c, registerMirrorRequestSchema, 16 * 1024);
-      const { repo, created } = await mirrors.register(body.name, body.url);
+      const url = await deps.mirrorUrls.check(body.url);
+      const { repo, created } = await mirrors.register(body.name, url);
       return c.json({ repo }, created ? 201 : 200);
     })
-    .post('/git/repos/:name/refresh', async (c) =>
-      c.json({ repo: await mirrors.refresh(c.req.param('name')) }),
-    )
-    .get('/git/:name/info/refs', async (c) => {
+    .post('/git/repos/:name/refresh', async (c) => {
+      assertMirrorAdmin(c.get('caller'));
+      return c.json({ repo: await mirrors.refresh(c.req.param('name')) });
+    })
+    .get('/git/:name/info/refs', read, async (c) => {
       const { dir } = await mirrors.resolve(c.req.param('name'));
       return advertiseRefs(c, dir);
     })
-    .post('/git/:name/git-upload-pack', async (c) => {
+    .post('/git/:name/git-upload-pack', read, async (c) => {
       const { name, dir } = await mirrors.resolve(c.req.param('name'));
       const body = await readUploadPackRequest(c);
       const wants = parseWants(body);

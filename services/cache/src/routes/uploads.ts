@@ -2,17 +2,17 @@ import { stat } from 'node:fs/promises';
 import { ApiError, negotiateRequestSchema, UPLOAD_REF_RE, uploadQuerySchema } from '@sparkwing/contracts';
 import { readJson, readQuery } from '@sparkwing/telemetry';
 import { Hono } from 'hono';
-import { type AuthVariables, requireAuth } from '../auth.js';
+import { allow, type AuthVariables } from '../auth.js';
 import type { CacheDeps } from '../deps.js';
 import { bodyStream, touch, fileBody } from '../store/atomic.js';
 
 /** `POST /sync/negotiate`, `POST /upload`, `GET /uploads/{ref}`. */
 export function uploadRoutes(deps: CacheDeps) {
-  const auth = requireAuth(deps.auth);
+  const auth = deps.auth.middleware();
   return new Hono<{ Variables: AuthVariables }>()
-    .use('/sync/*', auth)
-    .use('/upload', auth)
-    .use('/uploads/*', auth)
+    .use('/sync/*', auth, allow('uploadWrite'))
+    .use('/upload', auth, allow('uploadWrite'))
+    .use('/uploads/*', auth, allow('uploadRead'))
     .post('/sync/negotiate', async (c) => {
       const body = await readJson(c, negotiateRequestSchema, 256 * 1024);
       const { name } = await deps.mirrors.resolve(body.repo);

@@ -66,7 +66,10 @@ export function ensureCacheToken(store: TokenStore, dataDir: string, logger: Log
   }
   const token = readFileSync(file, 'utf8').trim();
   if (!store.isStored(token)) {
-    store.create({ name: 'controller (cache access)', kind: 'service', scopes: ['runs.read'] }, token);
+    store.create(
+      { name: 'controller (cache access)', kind: 'service', scopes: ['runs.read', 'runs.write'] },
+      token,
+    );
     logger.info('cache access token stored', { path: file });
   }
   return token;

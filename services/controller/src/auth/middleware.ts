@@ -116,6 +116,8 @@ export function requireNodeToken(
   return async (c, next) => {
     const token = bearer(c);
     if (!isNodeToken(token)) {
+      // A token nobody issued is unauthenticated (401); a valid API token is just the wrong kind (403).
+      if (!deps.tokens.verify(token)) throw new ApiError('unauthorized', 'unknown or revoked token');
       throw new ApiError(
         'forbidden',
         `${c.req.method} ${c.req.path} requires the node token of the claimed node, not an API token`,

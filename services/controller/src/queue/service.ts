@@ -24,6 +24,7 @@ import { EventBus, type QueueEvents } from './events.js';
 import * as nodeOps from './node-ops.js';
 import * as reads from './reads.js';
 import { recordRunnerHeartbeat, removeRunner } from './runners-ops.js';
+import { returnClaim } from './return-claim.js';
 import * as runOps from './runs-ops.js';
 import { type QueueGauges, refreshGauges, type SweepReport, sweep } from './sweeps.js';
 import { ClaimWaiters } from './waiters.js';
@@ -118,6 +119,10 @@ export class QueueService {
     const now = claimNext(this.core, filter);
     if (now || waitMs <= 0) return now;
     return this.waiters.wait(filter, waitMs, signal);
+  }
+  /** Puts back a claim whose answer never reached its runner (see `returnClaim`). */
+  returnClaim(claim: { runId: string; nodeId: string; attempt: number; holder: string }): boolean {
+    return returnClaim(this.core, claim);
   }
   /** Claims one specific ready node for `holder`; null if it is not ready any more (someone else got it). */
   claimNode(runId: string, nodeId: string, holder: string): ClaimResponse | null {

@@ -1,5 +1,5 @@
-import { ApiError } from '@sparkwing/contracts';
-import { readBodyBytes } from '@sparkwing/telemetry';
+import { ApiError, gitSourceSchema } from '@sparkwing/contracts';
+import { parseWith, readBodyBytes } from '@sparkwing/telemetry';
 import type { Context } from 'hono';
 import { Hono } from 'hono';
 import type { AppEnv, ControllerDeps } from '../deps.js';
@@ -16,6 +16,13 @@ import { verifyGithubSignature } from './signature.js';
 export const WEBHOOK_BODY_LIMIT = 1024 * 1024;
 /** Event label values are bounded: anything else counts as `other`. */
 const KNOWN_EVENTS = new Set(['ping', 'push', 'pull_request']);
+
+function requireDeliveryId(c: Context<AppEnv>): string {
+  const deliveryId = c.req.header('x-github-delivery');
+  if (!deliveryId || deliveryId.length > 128)
+    throw new ApiError('bad_request', 'missing or oversized X-GitHub-Delivery header');
+  return deliveryId;
+}
 
 /** Checks the secret, the size and the HMAC, then parses the JSON body. */
 async function verifiedPayload(
@@ -56,8 +63,8 @@ export function webhookRoutes(deps: ControllerDeps) {
         const payload = await verifiedPayload(c, deps, (o) => {
           outcome = o;
         });
-        const deliveryId = c.req.header('x-github-delivery') ?? null;
-        if (!deliveryId) throw new ApiError('bad_request', 'missing X-GitHub-Delivery header');
+        // The delivery id is what makes a redelivery idempotent: without it every retry would be a new run.
+        const deliveryId = requireDeliveryId(c);
         const delivery = parseDelivery(event, payload);
         if (delivery.kind === 'ping') {
           outcome = 'pong';
@@ -74,6 +81,8 @@ export function webhookRoutes(deps: ControllerDeps) {
         }
         rememberRepo(deps.db, delivery.repo, deps.clock.now());
         const plan = await planDelivery(delivery, deps.repoSource);
+        // The same limits as the API (branch, repository URL): a payload cannot store what a trigger could not.
+        for (const run of plan.runs) if (run.git) run.git = parseWith(gitSourceSchema, run.git, 'webhook payload');
         const applied = applyDelivery(deps.queue, { id: deliveryId, event }, plan, deps.reportStatuses);
         outcome = applied.duplicate ? 'duplicate' : applied.runIds.length > 0 ? 'triggered' : 'ignored';
         deps.logger.info('webhook delivery', {
@@ -111,8 +120,9 @@ export function webhookRoutes(deps: ControllerDeps) {
           outcome = 'ignored';
           return c.json({ ignored: true, reason: action.reason }, 202);
         }
-        const delivery = { id: c.req.header('x-github-delivery') ?? null, event };
-        const result = triggerFromDelivery(deps.queue, delivery, pipeline, action.git, action.actor);
+        const delivery = { id: requireDeliveryId(c), event };
+        const git = parseWith(gitSourceSchema, action.git, 'webhook payload');
+        const result = triggerFromDelivery(deps.queue, delivery, pipeline, git, action.actor);
         outcome = result.duplicate ? 'duplicate' : 'triggered';
         if (result.duplicate) return c.json({ run_id: result.runId, duplicate: true });
         deps.logger.info('webhook triggered run', { pipeline, event, run_id: result.runId });

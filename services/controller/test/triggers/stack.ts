@@ -124,6 +124,8 @@ export async function startTriggerStack(options: Partial<ControllerOptions> = {}
     SPARKWING_CONTROLLER_URL: url,
     SPARKWING_SIGNING_KEY: 'trigger-tests-signing-key-0123456789',
     SPARKWING_FETCH_INTERVAL: '1h',
+    // The test's bare repositories are local paths: the cache refuses those unless allow-listed.
+    SPARKWING_MIRROR_ALLOWLIST: root,
     HOME: root,
   });
   const open = (clock: ManualClock) =>

@@ -1,5 +1,5 @@
 import { ClientError, type ControllerClient } from '@sparkwing/client';
-import type { Introspect } from './authenticate.js';
+import type { Introspect } from '@sparkwing/telemetry';
 
 /** Introspection through the controller's `POST /api/v1/auth/introspect`; 401/403 there means "not valid". */
 export function introspectWithController(controller: ControllerClient): Introspect {

@@ -16,6 +16,11 @@ export interface SseOptions {
 
 /** Records sent per pull: bounds what one stream holds in memory at once. */
 const MAX_RECORDS_PER_PULL = 500;
+/**
+ * Bytes sent per pull (at least one record): a paused reader holds at most this plus the socket's buffers,
+ * whatever the size of the records (500 records of 64 KiB lines would be 32 MiB).
+ */
+const MAX_BYTES_PER_PULL = 64 * 1024;
 const encoder = new TextEncoder();
 
 /** Ring records are shared by every follower of a node: serialise each one once. */
@@ -28,6 +33,16 @@ function event(record: LogRecord): string {
     encoded.set(record, text);
   }
   return text;
+}
+
+/** The leading records whose events fit in MAX_BYTES_PER_PULL (always at least one). */
+function withinBytes(records: LogRecord[]): LogRecord[] {
+  let bytes = 0;
+  for (let i = 0; i < records.length; i++) {
+    bytes += event(records[i]!).length;
+    if (bytes > MAX_BYTES_PER_PULL && i > 0) return records.slice(0, i);
+  }
+  return records;
 }
 
 /**
@@ -82,12 +97,14 @@ export function sseStream(options: SseOptions): ReadableStream<Uint8Array> {
               if (finished) return;
               if (records.length > 0) {
                 const finalAt = records.findIndex((r) => r.final);
-                const batch = finalAt >= 0 ? records.slice(0, finalAt + 1) : records;
+                const upTo = finalAt >= 0 ? records.slice(0, finalAt + 1) : records;
+                const batch = withinBytes(upTo);
                 let text = batch.map(event).join('');
                 cursor = batch[batch.length - 1]!.seq;
-                if (finalAt >= 0) text += 'event: end\ndata: {}\n\n';
+                const sentFinal = batch.length === upTo.length && finalAt >= 0;
+                if (sentFinal) text += 'event: end\ndata: {}\n\n';
                 controller.enqueue(encoder.encode(text));
-                if (finalAt >= 0) {
+                if (sentFinal) {
                   finish();
                   controller.close();
                 }

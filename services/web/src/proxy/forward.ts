@@ -7,7 +7,8 @@ import type { Viewer } from '../session/viewer.js';
 
 const FORWARDED_REQUEST_HEADERS = ['accept', 'content-type', 'last-event-id'] as const;
 const FORWARDED_RESPONSE_HEADERS = ['content-type', 'cache-control', 'x-request-id', 'retry-after'] as const;
-const MAX_PROXY_BODY = 64 * 1024;
+/** Largest body the dashboard relays (and the largest it takes at all). */
+export const MAX_PROXY_BODY = 64 * 1024;
 
 /**
  * Relays one request to an upstream with the viewer's own token, so upstream scope checks apply to the

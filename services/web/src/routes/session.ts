@@ -1,5 +1,5 @@
-import { ApiError, introspectResponseSchema, type Scope } from '@sparkwing/contracts';
-import { readJson } from '@sparkwing/telemetry';
+import { ApiError, type Scope } from '@sparkwing/contracts';
+import { type Caller, readJson } from '@sparkwing/telemetry';
 import { Hono } from 'hono';
 import { deleteCookie, setCookie } from 'hono/cookie';
 import { z } from 'zod';
@@ -42,29 +42,32 @@ export function sessionRoutes(deps: WebDeps) {
         throw new ApiError('unsupported_media_type', 'sign-in takes a JSON body {"token": "…"}');
       }
       const { token } = await readJson(c, signInSchema, 8_192);
-      const introspection = await introspect(deps, token);
-      if (!introspection) {
-        deps.metrics.signIns.inc({ outcome: SIGN_IN_OUTCOMES.rejected });
-        throw new ApiError(
-          'unauthorized',
-          'that token was not accepted: check it was copied whole and has not been revoked',
-        );
+      let caller: Caller;
+      try {
+        caller = await deps.auth.verify(token);
+      } catch (error) {
+        if (error instanceof ApiError && error.code === 'unauthorized') {
+          deps.metrics.signIns.inc({ outcome: SIGN_IN_OUTCOMES.rejected });
+          throw new ApiError(
+            'unauthorized',
+            'that token was not accepted: check it was copied whole and has not been revoked',
+          );
+        }
+        deps.metrics.signIns.inc({ outcome: SIGN_IN_OUTCOMES.error });
+        throw error;
       }
-      if (introspection.principal.kind === 'node' || introspection.principal.kind === 'runner') {
+      if (caller.kind === 'node' || caller.kind === 'runner') {
         deps.metrics.signIns.inc({ outcome: SIGN_IN_OUTCOMES.rejected });
-        throw new ApiError(
-          'forbidden',
-          `a ${introspection.principal.kind} token cannot sign in; use your personal token`,
-        );
+        throw new ApiError('forbidden', `a ${caller.kind} token cannot sign in; use your personal token`);
       }
       // A fresh id on every sign-in; the session this browser had (if any) ends here.
       const previous = c.get('viewer');
       if (previous?.sessionId) deps.sessions.destroy(previous.sessionId);
       const { session, cookie } = deps.sessions.create({
         token,
-        principal: introspection.principal,
-        scopes: introspection.scopes as Scope[],
-        tokenExpiresAt: introspection.expires_at,
+        principal: caller.principal,
+        scopes: caller.scopes as Scope[],
+        tokenExpiresAt: caller.expiresAt,
       });
       deps.metrics.signIns.inc({ outcome: SIGN_IN_OUTCOMES.ok });
       deps.metrics.activeSessions.set(deps.sessions.size);
@@ -102,34 +105,4 @@ export function sessionRoutes(deps: WebDeps) {
       });
       return c.body(null, 204);
     });
-}
-
-/** Asks the controller who the token belongs to; null when it is not a valid token. */
-async function introspect(deps: WebDeps, token: string) {
-  let response: Response;
-  try {
-    response = await deps.controller.fetch(`${deps.controller.baseUrl}/api/v1/auth/introspect`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
-    });
-  } catch (error) {
-    deps.metrics.signIns.inc({ outcome: SIGN_IN_OUTCOMES.error });
-    throw new ApiError(
-      'bad_gateway',
-      `the controller could not be reached to check the token: ${(error as Error).message}`,
-    );
-  }
-  if (response.status === 401 || response.status === 403) {
-    await response.body?.cancel();
-    return null;
-  }
-  if (!response.ok) {
-    await response.body?.cancel();
-    deps.metrics.signIns.inc({ outcome: SIGN_IN_OUTCOMES.error });
-    throw new ApiError('bad_gateway', `the controller answered ${response.status} while checking the token`);
-  }
-  const parsed = introspectResponseSchema.safeParse(await response.json());
-  if (!parsed.success)
-    throw new ApiError('bad_gateway', 'the controller sent an unexpected introspection answer');
-  return parsed.data;
 }

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
+import { ApiError } from '@sparkwing/contracts';
 import { Hono } from 'hono';
 import type { WebDeps } from '../deps.js';
 import { STATIC_KINDS } from '../metrics.js';
@@ -110,7 +111,8 @@ export function staticRoutes(deps: WebDeps) {
   }
 }
 
-function notFound(deps: WebDeps): Response {
+/** A missing asset: counted, then answered with the error envelope like every other 404. */
+function notFound(deps: WebDeps): never {
   deps.metrics.staticRequests.inc({ kind: STATIC_KINDS.asset, status: '404' });
-  return new Response('not found', { status: 404, headers: { 'content-type': 'text/plain; charset=utf-8' } });
+  throw new ApiError('not_found', 'no such asset');
 }

@@ -30,12 +30,31 @@ export async function answerClaim(
       start: request.start,
     };
     const claimed = await deps.queue.claimWait(filter, request.wait_ms ?? 0, signal);
+    if (claimed && !deliverable(deps, signal, claimed, request.runner_id)) {
+      outcome = CLAIM_OUTCOMES.empty;
+      return null;
+    }
     outcome = claimed ? CLAIM_OUTCOMES.claimed : CLAIM_OUTCOMES.empty;
     return claimed;
   } finally {
     deps.metrics.nodeClaims.inc({ outcome });
     deps.metrics.claimRequestDuration.observe({ outcome }, (performance.now() - started) / 1_000);
   }
+}
+
+/**
+ * A claim must reach its runner or go back to the queue in the same step: if the long-poll client has
+ * already gone, return it now; if the connection closes before the answer is fully written (the server
+ * aborts the request signal then), return it from the abort.
+ */
+function deliverable(deps: ControllerDeps, signal: AbortSignal, claimed: ClaimResponse, holder: string) {
+  const claim = { runId: claimed.run.id, nodeId: claimed.node.id, attempt: claimed.node.attempt, holder };
+  if (signal.aborted) {
+    deps.queue.returnClaim(claim);
+    return false;
+  }
+  signal.addEventListener('abort', () => deps.queue.returnClaim(claim), { once: true });
+  return true;
 }
 
 /**

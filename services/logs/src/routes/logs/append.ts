@@ -7,7 +7,7 @@ import {
 } from '@sparkwing/contracts';
 import { readBodyBytes } from '@sparkwing/telemetry';
 import type { Context } from 'hono';
-import { authorize } from '../../auth/authenticate.js';
+import { authorize } from '../../auth/authorize.js';
 import type { LogsDeps } from '../../deps.js';
 import { REJECT_REASONS, type RejectReason } from '../../metrics.js';
 import type { PreparedRecord } from '../../store/node-writer.js';

@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import { authorize } from '../../auth/authenticate.js';
+import { authorize } from '../../auth/authorize.js';
 import type { LogsDeps } from '../../deps.js';
 import { idParam } from '../params.js';
 

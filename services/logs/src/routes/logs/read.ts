@@ -1,7 +1,7 @@
 import { LOG_LIMITS, type LogRecord, logReadQuerySchema } from '@sparkwing/contracts';
 import { readQuery } from '@sparkwing/telemetry';
 import type { Context } from 'hono';
-import { authorize } from '../../auth/authenticate.js';
+import { authorize } from '../../auth/authorize.js';
 import type { LogsDeps } from '../../deps.js';
 import { idParam } from '../params.js';
 

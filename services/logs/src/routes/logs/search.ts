@@ -1,7 +1,7 @@
 import { ApiError, isSafeId, LOG_LIMITS, logSearchQuerySchema } from '@sparkwing/contracts';
 import { readQuery } from '@sparkwing/telemetry';
 import type { Context } from 'hono';
-import { authorize } from '../../auth/authenticate.js';
+import { authorize } from '../../auth/authorize.js';
 import type { LogsDeps } from '../../deps.js';
 
 /** `GET /api/v1/logs/search?q&run_id&limit&cursor` — newest runs first, bounded work, cursor to go on. */

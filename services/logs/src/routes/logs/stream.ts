@@ -2,7 +2,7 @@ import { ApiError } from '@sparkwing/contracts';
 import { readQuery } from '@sparkwing/telemetry';
 import type { Context } from 'hono';
 import { z } from 'zod';
-import { authorize } from '../../auth/authenticate.js';
+import { authorize } from '../../auth/authorize.js';
 import type { LogsDeps } from '../../deps.js';
 import { sseStream } from '../../stream/sse-stream.js';
 import { idParam } from '../params.js';
