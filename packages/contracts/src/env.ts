@@ -23,4 +23,9 @@ export const ENV = {
   sessionSecret: 'SPARKWING_SESSION_SECRET',
   otlpEndpoint: 'OTEL_EXPORTER_OTLP_ENDPOINT',
   otelServiceName: 'OTEL_SERVICE_NAME',
+  // Container builds: set on runner Jobs by the dispatcher, read by the SDK's docker helpers.
+  dockerHost: 'DOCKER_HOST',
+  registry: 'SPARKWING_REGISTRY',
+  registryUsername: 'SPARKWING_REGISTRY_USERNAME',
+  registryPassword: 'SPARKWING_REGISTRY_PASSWORD',
 } as const;

@@ -1,15 +1,16 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ENV } from '@sparkwing/contracts';
 import type { JobContext } from './context.js';
 import { PipelineError } from './errors.js';
 
 /** Variables the dispatcher sets on runner pods (docs/docker-builds.md). */
 export const DOCKER_ENV = {
-  dockerHost: 'DOCKER_HOST',
-  registry: 'SPARKWING_REGISTRY',
-  registryUsername: 'SPARKWING_REGISTRY_USERNAME',
-  registryPassword: 'SPARKWING_REGISTRY_PASSWORD',
+  dockerHost: ENV.dockerHost,
+  registry: ENV.registry,
+  registryUsername: ENV.registryUsername,
+  registryPassword: ENV.registryPassword,
 } as const;
 
 export interface DockerBuildOptions {

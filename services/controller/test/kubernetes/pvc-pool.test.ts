@@ -221,4 +221,19 @@ describe('warm pool of Docker-cache PVCs', () => {
     await h.admin.cancelRun(runId);
     await allReturned();
   });
+
+  it('reaps free PVCs beyond a lowered max', async () => {
+    await allReturned();
+    expect(await claims()).toHaveLength(2);
+    await h.restartController();
+    h.startDispatcher({ SPARKWING_PVC_POOLS: JSON.stringify([{ ...POOL, min: 0, max: 1 }]) });
+    await until(async () => ((await claims()).length === 1 ? true : undefined));
+    expect(
+      await metric('sparkwing_runner_lifecycle_transitions_total', {
+        operation: 'pvc_reap',
+        outcome: 'success',
+      }),
+    ).toBe(1);
+    expect(await metric('sparkwing_pvc_pool_headroom', { pool: 'docker' })).toBe(0);
+  });
 });

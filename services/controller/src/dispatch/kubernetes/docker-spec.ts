@@ -1,12 +1,13 @@
+import { ENV } from '@sparkwing/contracts';
 import type { V1Container, V1EnvVar, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import type { KubernetesDispatchConfig } from './config.js';
 
 /** Environment variables runner pods get for container builds (read by the SDK's docker helpers). */
-export const DOCKER_ENV = {
-  dockerHost: 'DOCKER_HOST',
-  registry: 'SPARKWING_REGISTRY',
-  registryUsername: 'SPARKWING_REGISTRY_USERNAME',
-  registryPassword: 'SPARKWING_REGISTRY_PASSWORD',
+const DOCKER_ENV = {
+  dockerHost: ENV.dockerHost,
+  registry: ENV.registry,
+  registryUsername: ENV.registryUsername,
+  registryPassword: ENV.registryPassword,
 } as const;
 
 export const DIND_CONTAINER = 'dind';
