@@ -140,8 +140,7 @@ export class CacheClient {
 
   /** Files changed on `head` since it diverged from `base`, computed in the mirror. */
   async changes(repo: string, base: string, head: string): Promise<ChangesResponse> {
-    const response = await this.send('GET', '/changes', { query: { repo, base, head } });
-    return parse(response, changesResponseSchema, 'GET /changes');
+    return this.http.call('GET', '/changes', { query: { repo, base, head }, schema: changesResponseSchema });
   }
 
   getBin(key: string): Promise<Buffer | null> {

@@ -17,7 +17,7 @@ const REASONS: Record<number, string> = {
  * middleware runs (a backslash in the path, a path not starting with "/") and requests Node's parser
  * refuses (oversized headers, malformed HTTP) still get the one error envelope instead of an empty body.
  */
-export function guardedCreateServer(options: ServerOptions, listener: RequestListener): Server {
+function guardedServer(options: ServerOptions, listener: RequestListener): Server {
   const server = createServer(options, (req, res) => {
     const path = (req.url ?? '').split('?')[0]!;
     if (!path.startsWith('/') || path.includes('\\')) {
@@ -54,3 +54,9 @@ export function guardedCreateServer(options: ServerOptions, listener: RequestLis
   });
   return server;
 }
+
+/**
+ * `guardedServer` typed as `http.createServer`, the shape `@hono/node-server`'s `createServer` option
+ * expects (it always calls it with options and a listener).
+ */
+export const guardedCreateServer = guardedServer as unknown as typeof createServer;

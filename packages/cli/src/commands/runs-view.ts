@@ -33,7 +33,9 @@ export const RUNS_HEADER = `${runRow({
 export function runLine(run: Run): string {
   const took = run.duration_ms === null ? '' : formatDuration(run.duration_ms);
   // Runs from events show the event and branch they ran for.
-  const trigger = run.trigger.event ? `${run.trigger.event}${run.git?.branch ? ` ${run.git.branch}` : ''}` : '';
+  const trigger = run.trigger.event
+    ? `${run.trigger.event}${run.git?.branch ? ` ${run.git.branch}` : ''}`
+    : '';
   const reason = run.failure_reason ?? '';
   return `${runRow({ id: run.id, pipeline: run.pipeline, status: run.status, created: run.created_at, took, reason, trigger })}\n`;
 }

@@ -82,7 +82,8 @@ export function webhookRoutes(deps: ControllerDeps) {
         rememberRepo(deps.db, delivery.repo, deps.clock.now());
         const plan = await planDelivery(delivery, deps.repoSource);
         // The same limits as the API (branch, repository URL): a payload cannot store what a trigger could not.
-        for (const run of plan.runs) if (run.git) run.git = parseWith(gitSourceSchema, run.git, 'webhook payload');
+        for (const run of plan.runs)
+          if (run.git) run.git = parseWith(gitSourceSchema, run.git, 'webhook payload');
         const applied = applyDelivery(deps.queue, { id: deliveryId, event }, plan, deps.reportStatuses);
         outcome = applied.duplicate ? 'duplicate' : applied.runIds.length > 0 ? 'triggered' : 'ignored';
         deps.logger.info('webhook delivery', {

@@ -141,11 +141,7 @@ export function buildJob(
             seccompProfile: { type: 'RuntimeDefault' },
           },
           // The root filesystem is read-only: HOME and /tmp are the writable scratch of build tools.
-          volumes: [
-            { name: 'home', emptyDir: {} },
-            { name: 'tmp', emptyDir: {} },
-            ...docker.volumes,
-          ],
+          volumes: [{ name: 'home', emptyDir: {} }, { name: 'tmp', emptyDir: {} }, ...docker.volumes],
           ...(docker.initContainers.length > 0 ? { initContainers: docker.initContainers } : {}),
           containers: [
             {

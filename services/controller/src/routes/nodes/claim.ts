@@ -17,18 +17,3 @@ export function claimRoutes(deps: ControllerDeps) {
     return claimed ? c.json(claimed) : c.body(null, 204);
   });
 }
-
-/**
- * A claim must reach its runner or go back to the queue in the same step: if the long-poll client has
- * already gone, return it now; if the connection closes before the answer is fully written (the server
- * aborts the request signal then), return it from the abort.
- */
-function deliverable(deps: ControllerDeps, signal: AbortSignal, claimed: ClaimResponse, holder: string) {
-  const claim = { runId: claimed.run.id, nodeId: claimed.node.id, attempt: claimed.node.attempt, holder };
-  if (signal.aborted) {
-    deps.queue.returnClaim(claim);
-    return false;
-  }
-  signal.addEventListener('abort', () => deps.queue.returnClaim(claim), { once: true });
-  return true;
-}
