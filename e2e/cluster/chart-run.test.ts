@@ -127,7 +127,7 @@ describe('the rendered chart runs pipelines (defaults only)', () => {
       .slice(-4000)}`;
     expect(result.code, output).toBe(0);
     expect(result.stdout).toMatch(/run success/);
-    expect(result.stdout).toMatch(/lint │ lint:/);
+    expect(result.stdout).toMatch(/lint\s+│ lint:/);
     const jobs = (await (await fetch(`${kube.url}/apis/batch/v1/namespaces/${NAMESPACE}/jobs`)).json()) as {
       items: K8sObject[];
     };

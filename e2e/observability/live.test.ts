@@ -300,7 +300,7 @@ describe('live: a run through real services, scraped by a real Prometheus', () =
       }>;
       return all.length > 0 && all.every((r) => !r.lastEvaluation.startsWith('0001')) ? all : undefined;
     });
-    expect(rules.length).toBe(7);
+    expect(rules.length).toBe(10);
     for (const rule of rules) expect(rule.health, `${rule.name}: ${rule.lastError}`).toBe('ok');
   });
 

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { signNodeToken } from '@sparkwing/contracts';
+import { INTROSPECTION_CACHE_MS } from '@sparkwing/telemetry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '../suite/lib/stack.js';
 import { ACCESS_TABLE, type Access, type RouteEntry } from './lib/access-table.js';
@@ -78,6 +79,9 @@ beforeAll(async () => {
     headers: { authorization: `Bearer ${stack.adminToken}` },
   });
   expect(revoked.status).toBeLessThan(300);
+  // Logs, cache and web reuse an introspection answer for at most INTROSPECTION_CACHE_MS: the documented
+  // bound on how long a revoked token keeps working there. The rows below start after it.
+  await new Promise((resolve) => setTimeout(resolve, INTROSPECTION_CACHE_MS + 250));
   run = (await stack.controller.trigger({ pipeline: 'matrix' })).run_id;
   const claimed = await stack.controller.claim({ runner_id: 'matrix', run_id: run });
   lease = claimed!.lease.token;
@@ -308,6 +312,39 @@ describe('security matrix', () => {
       }
     });
   }
+});
+
+describe('security matrix: secrets by run', () => {
+  it('a fork pull request run and another pipeline run get 403, the entitled run reads the secret', async () => {
+    const admin = { authorization: `Bearer ${stack.adminToken}`, 'content-type': 'application/json' };
+    const created = await fetch(`${stack.urls.controller}/api/v1/secrets`, {
+      method: 'POST',
+      headers: admin,
+      body: JSON.stringify({ name: 'MATRIX_SECRET', value: 'matrix-value-1234', pipelines: ['matrix'] }),
+    });
+    expect(created.status).toBeLessThan(300);
+    const leaseOf = async (pipeline: string, fork: boolean) => {
+      const git = { repo_url: 'https://github.com/acme/app.git', branch: 'feature', fork };
+      const runId = (await stack.controller.trigger({ pipeline, git })).run_id;
+      const claimed = await stack.controller.claim({ runner_id: `matrix-${pipeline}`, run_id: runId });
+      return { runId, token: claimed!.lease.token };
+    };
+    const rows = [
+      { row: 'fork-PR run node token', ...(await leaseOf('matrix', true)), status: 403 },
+      { row: 'other pipeline node token', ...(await leaseOf('elsewhere', false)), status: 403 },
+      { row: 'right scope', runId: run, token: lease, status: 200 },
+    ];
+    for (const { row, runId, token, status } of rows) {
+      const answer = await send(`${stack.urls.controller}/api/v1/runs/${runId}/secrets/MATRIX_SECRET`, {
+        method: 'GET',
+        headers: { authorization: `Bearer ${token}` },
+      });
+      rowsChecked += 1;
+      expect(answer.status, `${row}: ${answer.text.slice(0, 300)}`).toBe(status);
+      if (status === 200) expect(JSON.parse(answer.text).value).toBe('matrix-value-1234');
+      else expect(envelopeOf(answer), row).not.toBeNull();
+    }
+  });
 });
 
 function sign(secret: string, body: string): string {

@@ -63,8 +63,8 @@ describe('failure classification, retries and drain across processes', () => {
     expect(result.stdout).toContain('✗ broken (exit code 3)');
     expect(result.stdout).toContain('about to fail');
     // Live logs follow the retried node into its second attempt.
-    expect(result.stdout).toContain('flaky │ first attempt fails');
-    expect(result.stdout).toContain('flaky │ second attempt passes');
+    expect(result.stdout).toMatch(/flaky\s+│ first attempt fails/);
+    expect(result.stdout).toMatch(/flaky\s+│ second attempt passes/);
     const runId = /(run_[a-z0-9]+)/.exec(result.stdout)![1]!;
 
     const detail = await stack.controller.getRun(runId);
@@ -93,8 +93,8 @@ describe('failure classification, retries and drain across processes', () => {
     // --follow on a finished run with a skipped node (which never writes a final record) still returns.
     const followed = await cli(['runs', 'logs', runId, '--follow', '--profile', 'e2e'], repo, env);
     expect(followed.code, followed.stderr).toBe(0);
-    expect(followed.stdout).toContain('broken │ about to fail');
-    expect(followed.stdout).toContain('flaky │ second attempt passes');
+    expect(followed.stdout).toMatch(/broken\s+│ about to fail/);
+    expect(followed.stdout).toMatch(/flaky\s+│ second attempt passes/);
 
     const errors = await cli(['runs', 'errors', runId, '--profile', 'e2e', '-o', 'json'], repo, env);
     expect(errors.code, errors.stderr).toBe(0);

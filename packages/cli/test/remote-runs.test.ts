@@ -27,7 +27,16 @@ describe('sparkwing runs against the local store', () => {
 
     const table = await sparkwing(['runs', 'list'], env);
     const [header, row] = table.stdout.split('\n');
-    expect(header).toMatch(/^ID\s+PIPELINE\s+STATUS\s+CREATED\s+DURATION\s+REASON$/);
+    expect(header).toMatch(/^ID\s+PIPELINE\s+STATUS\s+CREATED\s+DURATION\s+REASON\s+TRIGGER$/);
+    // The trigger filters reach the API: a local run is from no event and on no branch.
+    for (const filter of [
+      ['--event', 'pull_request'],
+      ['--branch', 'main'],
+    ]) {
+      const filtered = await sparkwing(['runs', 'list', ...filter, '-o', 'json'], env);
+      expect(filtered.code, filtered.stderr).toBe(0);
+      expect(JSON.parse(filtered.stdout).runs).toEqual([]);
+    }
     expect(row).toMatch(new RegExp(`^${runId}\\s+broken\\s+failed\\s+\\S+Z\\s+\\d`));
     // Columns line up under their names.
     expect(row!.indexOf('broken')).toBe(header!.indexOf('PIPELINE'));

@@ -58,6 +58,8 @@ interface Reply {
 const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'HEAD']);
 
 let pool: Agent | undefined;
+/** The platform's fetch; when something replaced it (tracing's `instrumentFetch`), calls go through that. */
+const NATIVE_FETCH = globalThis.fetch;
 /**
  * One keep-alive connection pool per process for JSON calls (undici's `request` skips the WHATWG
  * Request/Response/stream objects `fetch` builds per call, which measurably cost a runner's CPU).
@@ -118,8 +120,9 @@ export class HttpClient {
 
   /** A JSON exchange over the pool (or the injected fetch); non-2xx throws the decoded envelope. */
   private async exchange(method: string, path: string, options: RawOptions): Promise<Reply> {
-    // Binary uploads stream through fetch; JSON calls take the pool.
-    if (!this.pooled || options.binary !== undefined) {
+    // Binary uploads stream through fetch; JSON calls take the pool, unless tracing wraps fetch to record
+    // each run's client spans (the pool would bypass it).
+    if (!this.pooled || options.binary !== undefined || globalThis.fetch !== NATIVE_FETCH) {
       const response = await this.send(method, path, options);
       return {
         status: response.status,

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -147,12 +148,12 @@ describe('store scopes (docs/cache.md)', () => {
   });
 
   it('blobs: reads need a node token or runs.read; writes a node token (or runs.write for /cache)', async () => {
-    expect((await call('person', 'PUT', '/bin/pipeline-1', 'x', 'application/octet-stream')).status).toBe(
-      403,
-    );
-    expect((await call('node', 'PUT', '/bin/pipeline-1', 'x', 'application/octet-stream')).status).toBe(201);
-    expect((await call('logsReader', 'GET', '/bin/pipeline-1')).status).toBe(403);
-    expect((await call('runsReader', 'GET', '/bin/pipeline-1')).status).toBe(200);
+    // Compiled pipelines are content-addressed: the key is the digest of the body.
+    const bin = `/bin/sha256-${createHash('sha256').update('x').digest('hex')}`;
+    expect((await call('person', 'PUT', bin, 'x', 'application/octet-stream')).status).toBe(403);
+    expect((await call('node', 'PUT', bin, 'x', 'application/octet-stream')).status).toBe(201);
+    expect((await call('logsReader', 'GET', bin)).status).toBe(403);
+    expect((await call('runsReader', 'GET', bin)).status).toBe(200);
     expect((await call('runsReader', 'PUT', '/cache/deps-1', 'x', 'application/octet-stream')).status).toBe(
       403,
     );

@@ -30,6 +30,10 @@ export function artifactPathOrThrow(raw: string): string {
         `artifact path "${raw.slice(0, 200)}" has an empty, "." or ".." segment`,
       );
     }
+    // Each segment becomes a file name: past the filesystem's limit the write would fail (ENAMETOOLONG).
+    if (Buffer.byteLength(part) > 255) {
+      throw new ApiError('bad_request', 'artifact path segments must be at most 255 bytes');
+    }
   }
   return parts.join('/');
 }

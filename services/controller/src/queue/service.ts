@@ -121,7 +121,7 @@ export class QueueService {
     return this.waiters.wait(filter, waitMs, signal);
   }
   /** Puts back a claim whose answer never reached its runner (see `returnClaim`). */
-  returnClaim(claim: { runId: string; nodeId: string; attempt: number; holder: string }): boolean {
+  returnClaim(claim: Parameters<typeof returnClaim>[1]): boolean {
     return returnClaim(this.core, claim);
   }
   /** Claims one specific ready node for `holder`; null if it is not ready any more (someone else got it). */

@@ -48,7 +48,13 @@ export async function answerClaim(
  * aborts the request signal then), return it from the abort.
  */
 function deliverable(deps: ControllerDeps, signal: AbortSignal, claimed: ClaimResponse, holder: string) {
-  const claim = { runId: claimed.run.id, nodeId: claimed.node.id, attempt: claimed.node.attempt, holder };
+  const claim = {
+    runId: claimed.run.id,
+    nodeId: claimed.node.id,
+    attempt: claimed.node.attempt,
+    holder,
+    startedByClaim: claimed.node.status === 'running',
+  };
   if (signal.aborted) {
     deps.queue.returnClaim(claim);
     return false;
