@@ -20,13 +20,13 @@ const MAX_RECORDS_PER_PULL = 500;
  * Bytes sent per pull (at least one record): a paused reader holds at most this plus the socket's buffers,
  * whatever the size of the records (500 records of 64 KiB lines would be 32 MiB).
  */
-const MAX_BYTES_PER_PULL = 64 * 1024;
+export const MAX_BYTES_PER_PULL = 64 * 1024;
 const encoder = new TextEncoder();
 
 /** Ring records are shared by every follower of a node: serialise each one once. */
 const encoded = new WeakMap<LogRecord, string>();
 
-function event(record: LogRecord): string {
+export function event(record: LogRecord): string {
   let text = encoded.get(record);
   if (text === undefined) {
     text = `id: ${record.seq}\ndata: ${JSON.stringify(record)}\n\n`;
@@ -36,7 +36,7 @@ function event(record: LogRecord): string {
 }
 
 /** The leading records whose events fit in MAX_BYTES_PER_PULL (always at least one). */
-function withinBytes(records: LogRecord[]): LogRecord[] {
+export function withinBytes(records: LogRecord[]): LogRecord[] {
   let bytes = 0;
   for (let i = 0; i < records.length; i++) {
     bytes += event(records[i]!).length;
