@@ -193,6 +193,11 @@ describe('runner job spec', () => {
         SPARKWING_PVC_POOLS: '[{"name":"Docker"}]',
       }),
     ).toThrow(/DNS label/);
+    const sidecarPools = (pools: string) => () =>
+      parseKubernetesDispatchConfig({ SPARKWING_RUNNER_DOCKER: 'sidecar', SPARKWING_PVC_POOLS: pools });
+    expect(sidecarPools('[{')).toThrow(/JSON array of pools/);
+    const pool = '{"name":"docker","max":1,"size":"1Gi"}';
+    expect(sidecarPools(`[${pool},${pool}]`)).toThrow(/pool names must be unique/);
     expect(() => parseKubernetesDispatchConfig({ SPARKWING_REGISTRY: 'http://registry:5000' })).toThrow(
       /scheme/,
     );

@@ -4,8 +4,9 @@ import {
   type DockerDispatchConfig,
   dockerEnvShape,
   dockerLabels,
-  toDockerDispatchConfig,
+  dockerDispatchConfigFrom,
 } from './docker-config.js';
+import { jsonArraySetting } from './json-env.js';
 
 const list = z
   .string()
@@ -47,18 +48,7 @@ const tolerationSchema = z.strictObject({
 });
 export type Toleration = z.infer<typeof tolerationSchema>;
 
-const tolerations = z
-  .string()
-  .default('[]')
-  .transform((s, ctx) => {
-    try {
-      return JSON.parse(s) as unknown;
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'must be a JSON array of Kubernetes tolerations' });
-      return z.NEVER;
-    }
-  })
-  .pipe(z.array(tolerationSchema));
+const tolerations = jsonArraySetting(tolerationSchema, 'Kubernetes tolerations');
 
 /**
  * Environment variables of the Kubernetes dispatcher (read only when SPARKWING_DISPATCHER=kubernetes).
@@ -165,7 +155,7 @@ export interface KubernetesDispatchConfig {
 }
 
 export function toKubernetesDispatchConfig(env: KubernetesEnv): KubernetesDispatchConfig {
-  const docker = toDockerDispatchConfig(env);
+  const docker = dockerDispatchConfigFrom(env);
   return {
     namespace: env.POD_NAMESPACE,
     ...(env.KUBECONFIG ? { kubeconfigPath: env.KUBECONFIG } : {}),

@@ -1,5 +1,6 @@
 import { durationSchema } from '@sparkwing/contracts';
 import { z } from 'zod';
+import { jsonArraySetting } from './json-env.js';
 
 /** Runner label every Docker-capable runner advertises; `requires('docker')` asks for one. */
 export const DOCKER_LABEL = 'docker';
@@ -24,22 +25,10 @@ const poolSchema = z.strictObject({
 });
 export type PvcPoolConfig = Omit<z.infer<typeof poolSchema>, 'wait'> & { waitMs: number };
 
-const pools = z
-  .string()
-  .default('[]')
-  .transform((s, ctx) => {
-    try {
-      return JSON.parse(s) as unknown;
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'must be a JSON array of pools {name, min, max, size, …}' });
-      return z.NEVER;
-    }
-  })
-  .pipe(
-    z.array(poolSchema).refine((list) => new Set(list.map((p) => p.name)).size === list.length, {
-      message: 'pool names must be unique',
-    }),
-  );
+const pools = jsonArraySetting(poolSchema, 'pools {name, min, max, size, …}').refine(
+  (list) => new Set(list.map((p) => p.name)).size === list.length,
+  { message: 'pool names must be unique' },
+);
 
 /** Docker-related variables of the Kubernetes dispatcher (spread into its env shape). */
 export const dockerEnvShape = {
@@ -70,7 +59,7 @@ export interface DockerDispatchConfig {
   pools: PvcPoolConfig[];
 }
 
-export function toDockerDispatchConfig(env: {
+export function dockerDispatchConfigFrom(env: {
   SPARKWING_RUNNER_DOCKER: 'none' | 'service' | 'sidecar';
   SPARKWING_RUNNER_DOCKER_HOST: string;
   SPARKWING_DIND_IMAGE: string;

@@ -1,0 +1,20 @@
+import { z } from 'zod';
+
+/**
+ * An environment variable holding a JSON array (tolerations, PVC pools): `[]` when unset, a custom issue
+ * naming what was expected when it is not JSON, then validated with `item`.
+ */
+export function jsonArraySetting<T extends z.ZodType>(item: T, expected: string) {
+  return z
+    .string()
+    .default('[]')
+    .transform((s, ctx) => {
+      try {
+        return JSON.parse(s) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: `must be a JSON array of ${expected}` });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.array(item));
+}
