@@ -1,8 +1,9 @@
 import { and, eq, inArray } from 'drizzle-orm';
-import { commitStatuses, runs, webhookDeliveries } from '../db/schema.js';
+import { commitStatuses, runs } from '../db/schema.js';
 import { insertRun, requestCancel, type TriggerInput } from '../queue/runs-ops.js';
 import type { QueueService } from '../queue/service.js';
-import type { TxContext } from '../queue/tx.js';
+import type { Tx, TxContext } from '../queue/tx.js';
+import { findDelivery, recordDelivery } from '../webhooks/deliveries.js';
 import type { DeliveryPlan } from './plan-delivery.js';
 
 export interface AppliedDelivery {
@@ -12,19 +13,19 @@ export interface AppliedDelivery {
 }
 
 /** Run ids a delivery already created, or null when it is new. */
-export function seenDelivery(queue: QueueService, deliveryId: string): string[] | null {
-  const seen = queue.core.db
-    .select()
-    .from(webhookDeliveries)
-    .where(eq(webhookDeliveries.deliveryId, deliveryId))
-    .get();
-  if (!seen) return null;
-  return queue.core.db
+function deliveryRunIds(tx: Tx, deliveryId: string): string[] | null {
+  if (!findDelivery(tx, deliveryId)) return null;
+  return tx
     .select({ id: runs.id })
     .from(runs)
     .where(eq(runs.deliveryId, deliveryId))
     .all()
     .map((r) => r.id);
+}
+
+/** Run ids a delivery already created, or null when it is new (checked before any repository work). */
+export function seenDelivery(queue: QueueService, deliveryId: string): string[] | null {
+  return deliveryRunIds(queue.core.db, deliveryId);
 }
 
 /** Queues a pending commit status for a run that came from GitHub with a sha (the reporter posts it). */
@@ -49,17 +50,8 @@ export function applyDelivery(
   reportStatuses: boolean,
 ): AppliedDelivery {
   return queue.core.write((ctx) => {
-    if (delivery.id) {
-      const seen = ctx.tx
-        .select()
-        .from(webhookDeliveries)
-        .where(eq(webhookDeliveries.deliveryId, delivery.id))
-        .get();
-      if (seen) {
-        const ids = ctx.tx.select({ id: runs.id }).from(runs).where(eq(runs.deliveryId, delivery.id)).all();
-        return { runIds: ids.map((r) => r.id), cancelled: [], duplicate: true };
-      }
-    }
+    const seen = delivery.id ? deliveryRunIds(ctx.tx, delivery.id) : null;
+    if (seen) return { runIds: seen, cancelled: [], duplicate: true };
     const cancelled: string[] = [];
     if (plan.cancelPullRequest) {
       const active = ctx.tx
@@ -84,17 +76,7 @@ export function applyDelivery(
       runIds.push(runId);
       if (reportStatuses) queueCommitStatus(ctx, runId, input);
     }
-    if (delivery.id) {
-      ctx.tx
-        .insert(webhookDeliveries)
-        .values({
-          deliveryId: delivery.id,
-          event: delivery.event,
-          runId: runIds[0] ?? null,
-          receivedAt: ctx.now,
-        })
-        .run();
-    }
+    if (delivery.id) recordDelivery(ctx, { id: delivery.id, event: delivery.event }, runIds[0] ?? null);
     return { runIds, cancelled, duplicate: false };
   });
 }
