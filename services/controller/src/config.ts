@@ -1,5 +1,6 @@
 import { durationSetting as duration } from '@sparkwing/contracts';
 import { z } from 'zod';
+import { listSetting } from './settings.js';
 import { kubernetesEnvShape } from './dispatch/kubernetes/config.js';
 import type { GithubCredentials } from './triggers/github-auth.js';
 
@@ -20,15 +21,7 @@ export const configSchema = z.object({
   // Shared secret of GitHub webhooks; webhooks answer 503 while it is unset.
   GITHUB_WEBHOOK_SECRET: z.string().min(1).optional(),
   // Comma-separated pipelines whose runs from fork pull requests may read secrets (pull_request_target).
-  SPARKWING_FORK_SECRETS_PIPELINES: z
-    .string()
-    .default('')
-    .transform((v) =>
-      v
-        .split(',')
-        .map((p) => p.trim())
-        .filter(Boolean),
-    ),
+  SPARKWING_FORK_SECRETS_PIPELINES: listSetting(),
   // How often `schedule:` entries are checked (each check reads the default branch's sparkwing.yaml).
   SPARKWING_SCHEDULE_INTERVAL: duration('30s'),
   // GitHub commit statuses: a token with `repo:status` (or fine-grained "Commit statuses: write")...

@@ -6,6 +6,7 @@ import {
   CliFailure,
   CliUsageError,
   type CliPaths,
+  type CommonOptions,
   outputOption,
   printJson,
   profileOption,
@@ -13,10 +14,7 @@ import {
 } from './context.js';
 import { withBackend } from './runs.js';
 
-interface Common {
-  profile?: string;
-  output: string;
-}
+type Common = CommonOptions;
 
 // `.choices()` would be replaced by a repeatable option's own parser, so the check lives here.
 function collectScope(value: string, previous: string[]): string[] {

@@ -30,6 +30,12 @@ export class CliFailure extends Error {}
 
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
 
+/** The options `profileOption()` and `outputOption()` add to a command. */
+export interface CommonOptions {
+  profile?: string;
+  output: string;
+}
+
 export function outputOption(): Option {
   return new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text');
 }

@@ -13,6 +13,7 @@ import {
   CliFailure,
   CliUsageError,
   type CliPaths,
+  type CommonOptions,
   outputOption,
   printJson,
   profileOption,
@@ -21,10 +22,7 @@ import {
 import { prune } from './runs-prune.js';
 import { errorsText, logPrefix, nodeErrors, RUNS_HEADER, runLine, statusText } from './runs-view.js';
 
-interface Common {
-  profile?: string;
-  output: string;
-}
+type Common = CommonOptions;
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];

@@ -6,17 +6,9 @@ import {
   dockerLabels,
   dockerDispatchConfigFrom,
 } from './docker-config.js';
-import { jsonArraySetting } from './json-env.js';
+import { jsonArraySetting, listSetting } from '../../settings.js';
 
-const list = z
-  .string()
-  .default('')
-  .transform((s) =>
-    s
-      .split(',')
-      .map((x) => x.trim())
-      .filter(Boolean),
-  );
+const list = listSetting();
 const keyValues = z
   .string()
   .default('')

@@ -1,6 +1,6 @@
 import { durationSchema } from '@sparkwing/contracts';
 import { z } from 'zod';
-import { jsonArraySetting } from './json-env.js';
+import { jsonArraySetting } from '../../settings.js';
 
 /** Runner label every Docker-capable runner advertises; `requires('docker')` asks for one. */
 export const DOCKER_LABEL = 'docker';

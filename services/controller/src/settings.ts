@@ -1,5 +1,17 @@
 import { z } from 'zod';
 
+/** A comma-separated environment variable as a list of trimmed, non-empty entries (`[]` when unset). */
+export const listSetting = () =>
+  z
+    .string()
+    .default('')
+    .transform((s) =>
+      s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+    );
+
 /**
  * An environment variable holding a JSON array (tolerations, PVC pools): `[]` when unset, a custom issue
  * naming what was expected when it is not JSON, then validated with `item`.
